@@ -1,0 +1,424 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VmPooler.Api.Http;
+using VmPooler.Core.Inventory;
+using VmPooler.Core.Lifecycle;
+
+namespace VmPooler.Api.Vm;
+
+/// <summary>The <c>/vm</c> routes: list pools, check out, look up, modify and return VMs (spec §2.3, §2.4).</summary>
+public static class VmApi
+{
+    public const string TokenHeader = "X-AUTH-TOKEN";
+
+    public static RouteGroupBuilder MapVmApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/vm", ListPools);
+        api.MapPost("/vm", CheckoutFromBodyAsync);
+        api.MapPost("/vm/{pools}", CheckoutFromPathAsync);
+        api.MapGet("/vm/{hostname}", GetVmAsync);
+        api.MapPut("/vm/{hostname}", ModifyVmAsync);
+        api.MapDelete("/vm/{hostname}", ReturnVmAsync);
+        api.MapPost("/vm/{hostname}/disk/{size}", (string hostname, string size) => ApiResults.NotImplemented("Adding disks"));
+        api.MapPost("/vm/{hostname}/snapshot", (string hostname) => ApiResults.NotImplemented("Snapshots"));
+        api.MapPost("/vm/{hostname}/snapshot/{snapshot}", (string hostname, string snapshot) => ApiResults.NotImplemented("Reverting snapshots"));
+        return api;
+    }
+
+    /// <summary>GET /vm: the configured pool names, in configuration order.</summary>
+    public static IResult ListPools(ApiServices services)
+        => ApiResults.Json(StatusCodes.Status200OK, new JsonArray([.. services.Pools.PoolNames.Select(n => JsonValue.Create(n))]));
+
+    /// <summary>POST /vm with a body <c>{"pool-or-alias": count, …}</c>.</summary>
+    public static async Task<IResult> CheckoutFromBodyAsync(HttpContext context, ApiServices services)
+    {
+        var body = await RequestBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (body.Error is { } bodyError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, bodyError);
+        }
+
+        var requests = new List<(string Name, int Count)>();
+        foreach (var (name, value) in body.Body!)
+        {
+            if (InputValidator.PoolName(name) is { } nameError)
+            {
+                return ApiResults.Error(StatusCodes.Status400BadRequest, nameError);
+            }
+
+            if (InputValidator.VmCount(value, out var count) is { } countError)
+            {
+                return ApiResults.Error(StatusCodes.Status400BadRequest, countError);
+            }
+
+            requests.Add((name, count));
+        }
+
+        return await CheckoutAsync(context, services, requests);
+    }
+
+    /// <summary>POST /vm/&lt;pool&gt;[+&lt;pool&gt;…]: one VM per segment; repeats count.</summary>
+    public static Task<IResult> CheckoutFromPathAsync(string pools, HttpContext context, ApiServices services)
+    {
+        var requests = pools.Split('+')
+            .GroupBy(name => name, StringComparer.Ordinal)
+            .Select(group => (group.Key, group.Count()))
+            .ToList();
+        return CheckoutAsync(context, services, requests);
+    }
+
+    private static async Task<IResult> CheckoutAsync(HttpContext context, ApiServices services, IReadOnlyList<(string Name, int Count)> requests)
+    {
+        if (requests.Count == 0 || requests.Any(r => !services.Pools.IsKnown(r.Name)))
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        if (services.AuthConfigured && context.Request.Headers.ContainsKey(TokenHeader))
+        {
+            return ApiResults.NotImplemented("Token authentication");
+        }
+
+        var items = new List<CheckoutItem>();
+        foreach (var (name, count) in requests)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                items.Add(new CheckoutItem(name, services.Pools.Candidates(name)));
+            }
+        }
+
+        var result = await services.Inventory.CheckoutAsync(items, new CheckoutContext(services.Time.GetUtcNow()), context.RequestAborted);
+        if (!result.Succeeded)
+        {
+            ApiLog.CheckoutEmpty(services.Logger, result.FailedRequestedName!);
+            return ApiResults.Fail(StatusCodes.Status503ServiceUnavailable);
+        }
+
+        var answer = new JsonObject { ["ok"] = true };
+        foreach (var group in result.Allocations.GroupBy(a => a.RequestedName, StringComparer.Ordinal))
+        {
+            var hostnames = group.Select(a => services.Pools.Fqdn(a.Vm, a.Pool)).ToList();
+            foreach (var allocation in group)
+            {
+                ApiLog.CheckedOut(services.Logger, allocation.Vm, allocation.Pool, allocation.RequestedName);
+            }
+
+            answer[group.Key] = new JsonObject
+            {
+                ["hostname"] = hostnames.Count == 1
+                    ? JsonValue.Create(hostnames[0])
+                    : new JsonArray([.. hostnames.Select(h => JsonValue.Create(h))]),
+            };
+        }
+
+        return ApiResults.Json(StatusCodes.Status200OK, answer);
+    }
+
+    /// <summary>GET /vm/&lt;hostname&gt;: the VM's details (spec §2.4 field rules).</summary>
+    public static async Task<IResult> GetVmAsync(string hostname, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } error)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, error);
+        }
+
+        var name = InputValidator.ShortName(hostname);
+        var vm = await services.Inventory.GetVmAsync(name, context.RequestAborted);
+        if (vm is null)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        var now = services.Time.GetUtcNow();
+        var defaultLifetime = services.Options.Config.VmLifetimeHours;
+        var lifetime = LifecycleRules.LifetimeHours(vm, defaultLifetime);
+        var checkout = vm.GetTime(VmFields.Checkout);
+        var destroy = vm.GetTime(VmFields.Destroy);
+
+        string state;
+        double running = 0;
+        if (destroy is not null)
+        {
+            state = "destroyed";
+            running = checkout is { } c ? (destroy.Value - c).TotalHours : 0;
+        }
+        else if (checkout is not null)
+        {
+            state = "running";
+            running = (now - checkout.Value).TotalHours;
+        }
+        else
+        {
+            state = vm.Get(VmFields.Check) is not null ? "ready" : "pending";
+        }
+
+        var details = new JsonObject
+        {
+            ["template"] = vm.Get(VmFields.Template) ?? vm.Pool,
+            ["lifetime"] = Number(lifetime),
+            ["running"] = Math.Round(running, 2),
+        };
+        if (state == "running")
+        {
+            // The effective lifetime (the VM's own, else vm_lifetime), so remaining/end_time agree with "lifetime"
+            // and with when the manager will reap it (a deliberate fix of spec Q2).
+            var end = checkout!.Value + TimeSpan.FromHours(lifetime);
+            details["remaining"] = Math.Round((end - now).TotalHours, 2);
+            details["start_time"] = VmTime.FormatRfc3339(checkout.Value);
+            details["end_time"] = VmTime.FormatRfc3339(end);
+        }
+
+        details["state"] = state;
+        var tags = new JsonObject();
+        var snapshots = new JsonArray();
+        foreach (var (field, value) in vm.Fields)
+        {
+            if (field.StartsWith(VmFields.TagPrefix, StringComparison.Ordinal))
+            {
+                tags[field[VmFields.TagPrefix.Length..]] = value;
+            }
+            else if (field.StartsWith(VmFields.SnapshotPrefix, StringComparison.Ordinal))
+            {
+                snapshots.Add(field[VmFields.SnapshotPrefix.Length..]);
+            }
+        }
+
+        if (tags.Count > 0)
+        {
+            details["tags"] = tags;
+        }
+
+        if (snapshots.Count > 0)
+        {
+            details["snapshots"] = snapshots;
+        }
+
+        if (vm.Get(VmFields.Disk) is { Length: > 0 } disk)
+        {
+            details["disk"] = new JsonArray([.. disk.Split(':').Select(d => JsonValue.Create(d))]);
+        }
+
+        details["ip"] = vm.Get(VmFields.Ip) ?? "";
+        if (vm.Get(VmFields.SshPort) is { } sshPort && int.TryParse(sshPort, CultureInfo.InvariantCulture, out var port))
+        {
+            details["ssh_port"] = port;
+        }
+
+        if (services.Pools.DomainOf(vm.Pool) is { Length: > 0 } domain)
+        {
+            details["fqdn"] = $"{vm.Name}.{domain}";
+        }
+
+        if (vm.Get(VmFields.Host) is { } host)
+        {
+            details["host"] = host;
+        }
+
+        if (vm.Get(VmFields.Migrated) is { } migrated)
+        {
+            details["migrated"] = migrated;
+        }
+
+        return ApiResults.Json(StatusCodes.Status200OK, new JsonObject { ["ok"] = true, [vm.Name] = details });
+    }
+
+    /// <summary>PUT /vm/&lt;hostname&gt;: set <c>lifetime</c> (hours from checkout) and/or <c>tags</c>.</summary>
+    public static async Task<IResult> ModifyVmAsync(string hostname, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } hostnameError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, hostnameError);
+        }
+
+        var name = InputValidator.ShortName(hostname);
+        if (await services.Inventory.GetVmAsync(name, context.RequestAborted) is null)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        var body = await RequestBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (body.Error is { } bodyError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, bodyError);
+        }
+
+        var config = services.Options.Config;
+        var failures = new List<string>();
+        var set = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tagIndex = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in body.Body!)
+        {
+            switch (key)
+            {
+                case "lifetime":
+                    if (services.AuthConfigured)
+                    {
+                        return ApiResults.NotImplemented("Token authentication");
+                    }
+
+                    var hours = LifetimeOf(value);
+                    if (hours <= 0)
+                    {
+                        failures.Add($"You provided a lifetime ({Describe(value)}) but you must provide a positive number.");
+                    }
+                    else if (config.MaxLifetimeUpperLimitHours is { } limit && hours >= limit)
+                    {
+                        failures.Add($"You provided a lifetime ({Describe(value)}) that exceeds the configured maximum of {limit}.");
+                    }
+                    else
+                    {
+                        set[VmFields.Lifetime] = hours.ToString(CultureInfo.InvariantCulture);
+                    }
+
+                    break;
+                case "tags":
+                    CollectTags(value, services, failures, set, tagIndex);
+                    break;
+                default:
+                    failures.Add($"Unknown argument {key}.");
+                    break;
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            return ApiResults.Json(StatusCodes.Status400BadRequest, new JsonObject
+            {
+                ["ok"] = false,
+                ["failure"] = new JsonArray([.. failures.Select(f => JsonValue.Create(f))]),
+            });
+        }
+
+        if (set.Count > 0)
+        {
+            if (!await services.Inventory.UpdateFieldsAsync(name, set, cancellationToken: context.RequestAborted))
+            {
+                return ApiResults.Fail(StatusCodes.Status404NotFound);
+            }
+
+            if (tagIndex.Count > 0)
+            {
+                var today = DateOnly.FromDateTime(services.Time.GetUtcNow().UtcDateTime);
+                await services.Inventory.RecordTagsAsync(name, tagIndex, today, context.RequestAborted);
+            }
+
+            ApiLog.Modified(services.Logger, name);
+        }
+
+        return ApiResults.Ok();
+    }
+
+    private static void CollectTags(JsonNode? value, ApiServices services, List<string> failures, Dictionary<string, string> set, Dictionary<string, string> tagIndex)
+    {
+        if (value is not JsonObject tags)
+        {
+            failures.Add($"You provided tags ({Describe(value)}) as something other than a hash.");
+            return;
+        }
+
+        var allowed = services.Options.Config.AllowedTags;
+        foreach (var (tag, tagValue) in tags)
+        {
+            if (InputValidator.TagKey(tag) is { } keyError)
+            {
+                failures.Add($"{keyError}: {tag}");
+                continue;
+            }
+
+            if (tagValue?.GetValueKind() is not JsonValueKind.String)
+            {
+                failures.Add($"Tag value of '{tag}' must be a string.");
+                continue;
+            }
+
+            var text = tagValue.GetValue<string>();
+            if (InputValidator.TagValue(text) is { } valueError)
+            {
+                failures.Add($"{valueError}: {tag}");
+                continue;
+            }
+
+            if (allowed is not null && !allowed.Contains(tag, StringComparer.Ordinal))
+            {
+                failures.Add($"You provided unsupported tags ({tag}).");
+                continue;
+            }
+
+            if (services.Options.TagFilter.TryGetValue(tag, out var filter))
+            {
+                text = ApplyFilter(filter, text);
+            }
+
+            // Empty values are skipped silently, as the original does.
+            if (text.Length > 0)
+            {
+                set[VmFields.TagPrefix + tag] = text;
+                tagIndex[tag] = text;
+            }
+        }
+    }
+
+    /// <summary>A tag value matching the filter becomes the concatenation of its capture groups (spec §5.2 tagfilter).</summary>
+    internal static string ApplyFilter(System.Text.RegularExpressions.Regex filter, string value)
+    {
+        var match = filter.Match(value);
+        if (!match.Success)
+        {
+            return value;
+        }
+
+        return match.Groups.Count > 1
+            ? string.Concat(match.Groups.Cast<System.Text.RegularExpressions.Group>().Skip(1).Select(g => g.Value))
+            : match.Value;
+    }
+
+    /// <summary>DELETE /vm/&lt;hostname&gt;: return a checked-out VM (404 unless it was running, spec Q1).</summary>
+    public static async Task<IResult> ReturnVmAsync(string hostname, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } error)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, error);
+        }
+
+        var name = InputValidator.ShortName(hostname);
+        var vm = await services.Inventory.GetVmAsync(name, context.RequestAborted);
+        if (vm is null)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        if (vm.Get(VmFields.Token) is not null)
+        {
+            return ApiResults.NotImplemented("Token authentication");
+        }
+
+        var outcome = await services.Inventory.ReturnAsync(name, context.RequestAborted);
+        if (outcome.Status != ReturnStatus.Returned)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        ApiLog.Returned(services.Logger, name, outcome.Pool!);
+        return ApiResults.Ok();
+    }
+
+    /// <summary>A lifetime as Ruby's <c>to_i</c> reads it: numbers truncate, strings by their leading integer.</summary>
+    private static long LifetimeOf(JsonNode? value) => value?.GetValueKind() switch
+    {
+        JsonValueKind.Number => value.GetValue<JsonElement>().TryGetInt64(out var whole)
+            ? whole
+            : (long)Math.Clamp(Math.Truncate(value.GetValue<double>()), long.MinValue, long.MaxValue),
+        JsonValueKind.String => LifecycleRules.ParseLeadingInt(value.GetValue<string>()),
+        _ => 0,
+    };
+
+    private static string Describe(JsonNode? value) => value is null ? "null" : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
+
+    private static JsonNode Number(double value)
+        => value == Math.Floor(value) && Math.Abs(value) < int.MaxValue ? JsonValue.Create((int)value) : JsonValue.Create(value);
+}

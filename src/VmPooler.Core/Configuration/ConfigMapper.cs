@@ -1,0 +1,316 @@
+using System.Text.RegularExpressions;
+using VmPooler.Core.Providers;
+
+namespace VmPooler.Core.Configuration;
+
+/// <summary>
+/// Maps a merged, overridden configuration tree (see <see cref="YamlTree"/>) onto <see cref="VmPoolerOptions"/>:
+/// types every known option, fills defaults and validates, collecting every problem (spec §5, STYLE "Options and
+/// configuration"). Use one instance per load; check <see cref="Errors"/> after <see cref="Map"/>.
+/// </summary>
+internal sealed partial class ConfigMapper
+{
+    private const string DummyClass = "dummy";
+
+    private readonly ConfigReader _reader = new();
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+    private readonly IVmProviderFactory? _factory;
+
+    public ConfigMapper(IReadOnlyDictionary<string, string?> environment, IVmProviderFactory? factory)
+    {
+        _environment = environment;
+        _factory = factory;
+    }
+
+    /// <summary>Every problem found by <see cref="Map"/>, each starting with its key path.</summary>
+    public IReadOnlyList<string> Errors => _reader.Errors;
+
+    /// <summary>Types and validates <paramref name="tree"/>; the result is only meaningful when <see cref="Errors"/> is empty.</summary>
+    public VmPoolerOptions Map(Dictionary<string, object?> tree, string source)
+    {
+        var global = MapGlobal(_reader.ReadMapping(tree, "config", "config"));
+        var dnsConfigs = MapDnsConfigs(_reader.ReadMapping(tree, "dns_configs", "dns_configs"));
+        var providers = MapProviders(_reader.ReadMapping(tree, "providers", "providers"));
+        var pools = MapPools(tree, global, providers, dnsConfigs);
+        ValidateProviders(providers, pools);
+        var redis = MapRedis(_reader.ReadMapping(tree, "redis", "redis"));
+        var auth = MapAuth(_reader.ReadMapping(tree, "auth", "auth"));
+        var tagFilter = MapTagFilter(_reader.ReadMapping(tree, "tagfilter", "tagfilter"));
+        ValidateMetricsBackend(_reader.ReadMapping(tree, "statsd", "statsd"), "statsd");
+        ValidateMetricsBackend(_reader.ReadMapping(tree, "graphite", "graphite"), "graphite");
+        foreach (var section in (string[])["prometheus", "graphs", "tracing", "rate_limits"])
+        {
+            _ = _reader.ReadMapping(tree, section, section);
+        }
+
+        return new VmPoolerOptions
+        {
+            Config = global,
+            Pools = pools.ConvertAll(entry => entry.Pool),
+            Providers = providers,
+            DnsConfigs = dnsConfigs,
+            Redis = redis,
+            Auth = auth,
+            TagFilter = tagFilter,
+            Raw = tree,
+            Source = source,
+        };
+    }
+
+    private GlobalOptions MapGlobal(Dictionary<string, object?>? config)
+    {
+        if (config is null)
+        {
+            return new GlobalOptions();
+        }
+
+        if (config.TryGetValue("domain", out var domain) && domain is not null)
+        {
+            _reader.Error("config.domain", "removed in vmpooler 3.0; use dns_configs and dns_plugin per pool");
+        }
+
+        // Options without a typed property are still checked, so a typo in their value is caught at start-up.
+        _ = _reader.ReadInt(config, "ondemand_clone_limit", "config.ondemand_clone_limit", 1);
+        _ = _reader.ReadInt(config, "max_ondemand_instances_per_request", "config.max_ondemand_instances_per_request", 1);
+        _ = _reader.ReadNumber(config, "ondemand_request_ttl", "config.ondemand_request_ttl", NumberRule.Positive);
+        _ = _reader.ReadInt(config, "migration_limit", "config.migration_limit", 0);
+        foreach (var flag in (string[])["create_linked_clones", "create_folders", "create_template_delta_disks", "purge_unconfigured_resources"])
+        {
+            _ = _reader.ReadBool(config, flag, "config." + flag);
+        }
+
+        var (min, max, decay) = NormaliseLoopDelay(
+            _reader.ReadNumber(config, "check_loop_delay_min", "config.check_loop_delay_min", NumberRule.Positive)
+                ?? GlobalOptions.DefaultCheckLoopDelayMinSeconds,
+            _reader.ReadNumber(config, "check_loop_delay_max", "config.check_loop_delay_max", NumberRule.Positive)
+                ?? GlobalOptions.DefaultCheckLoopDelayMaxSeconds,
+            _reader.ReadNumber(config, "check_loop_delay_decay", "config.check_loop_delay_decay", NumberRule.Any)
+                ?? GlobalOptions.DefaultCheckLoopDelayDecay);
+
+        return new GlobalOptions
+        {
+            SiteName = _reader.ReadString(config, "site_name", "config.site_name") ?? GlobalOptions.DefaultSiteName,
+            Prefix = _reader.ReadString(config, "prefix", "config.prefix") ?? "",
+            LogFile = _reader.ReadString(config, "logfile", "config.logfile"),
+            TaskLimit = _reader.ReadInt(config, "task_limit", "config.task_limit", 1) ?? GlobalOptions.DefaultTaskLimit,
+            TimeoutMinutes = _reader.ReadNumber(config, "timeout", "config.timeout", NumberRule.Positive)
+                ?? GlobalOptions.DefaultTimeoutMinutes,
+            TimeoutNotificationMinutes = _reader.ReadNumber(config, "timeout_notification", "config.timeout_notification", NumberRule.NonNegative)
+                ?? GlobalOptions.DefaultTimeoutNotificationMinutes,
+            VmCheckTimeMinutes = _reader.ReadNumber(config, "vm_checktime", "config.vm_checktime", NumberRule.Positive)
+                ?? GlobalOptions.DefaultVmCheckTimeMinutes,
+            VmLifetimeHours = _reader.ReadNumber(config, "vm_lifetime", "config.vm_lifetime", NumberRule.Positive)
+                ?? GlobalOptions.DefaultVmLifetimeHours,
+            VmLifetimeAuthHours = _reader.ReadInt(config, "vm_lifetime_auth", "config.vm_lifetime_auth", 1),
+            MaxLifetimeUpperLimitHours = _reader.ReadInt(config, "max_lifetime_upper_limit", "config.max_lifetime_upper_limit", 1),
+            ReadyTtlMinutes = _reader.ReadNumber(config, "ready_ttl", "config.ready_ttl", NumberRule.Positive)
+                ?? GlobalOptions.DefaultReadyTtlMinutes,
+            AllowedTags = _reader.ReadStringList(config, "allowed_tags", "config.allowed_tags"),
+            CloneTarget = _reader.ReadString(config, "clone_target", "config.clone_target"),
+            BackendWeight = MapBackendWeight(_reader.ReadMapping(config, "backend_weight", "config.backend_weight")),
+            ExperimentalFeatures = _reader.ReadBool(config, "experimental_features", "config.experimental_features") ?? false,
+            UsageStats = _reader.ReadBool(config, "usage_stats", "config.usage_stats") ?? false,
+            RequestLogger = _reader.ReadBool(config, "request_logger", "config.request_logger") ?? false,
+            CheckLoopDelayMinSeconds = min,
+            CheckLoopDelayMaxSeconds = max,
+            CheckLoopDelayDecay = decay,
+            ProviderTimeoutSeconds = _reader.ReadNumber(config, "provider_timeout", "config.provider_timeout", NumberRule.Positive)
+                ?? GlobalOptions.DefaultProviderTimeoutSeconds,
+            MaxVmRetries = _reader.ReadInt(config, "max_vm_retries", "config.max_vm_retries", 0) ?? 3,
+        };
+    }
+
+    /// <summary>Spec §4.2: a decay ≤ 1.0 is replaced by 2.0; a max below min is raised to min.</summary>
+    private static (double Min, double Max, double Decay) NormaliseLoopDelay(double min, double max, double decay)
+        => (min, Math.Max(min, max), decay <= 1.0 ? GlobalOptions.DefaultCheckLoopDelayDecay : decay);
+
+    private Dictionary<string, double> MapBackendWeight(Dictionary<string, object?>? section)
+    {
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (section is null)
+        {
+            return weights;
+        }
+
+        foreach (var target in section.Keys)
+        {
+            if (_reader.ReadNumber(section, target, "config.backend_weight." + target, NumberRule.NonNegative) is { } weight)
+            {
+                weights[target] = weight;
+            }
+        }
+
+        return weights;
+    }
+
+    private Dictionary<string, DnsConfigOptions> MapDnsConfigs(Dictionary<string, object?>? section)
+    {
+        var result = new Dictionary<string, DnsConfigOptions>(StringComparer.Ordinal);
+        if (section is null)
+        {
+            return result;
+        }
+
+        foreach (var (name, value) in section)
+        {
+            var path = ConfigReader.Child("dns_configs", name);
+            if (value is not null && _reader.AsMapping(value, path) is null)
+            {
+                continue;
+            }
+
+            var settings = value as Dictionary<string, object?> ?? new Dictionary<string, object?>(StringComparer.Ordinal);
+            result[name] = new DnsConfigOptions
+            {
+                Name = name,
+                DnsClass = _reader.ReadString(settings, "dns_class", path + ".dns_class") ?? "dynamic-dns",
+                Domain = _reader.ReadString(settings, "domain", path + ".domain"),
+                Settings = settings,
+            };
+        }
+
+        return result;
+    }
+
+    private RedisOptions? MapRedis(Dictionary<string, object?>? redis)
+    {
+        if (redis is null)
+        {
+            return null;
+        }
+
+        var defaults = new RedisOptions();
+        var server = _reader.ReadString(redis, "server", "redis.server");
+        if (server is not null && string.IsNullOrWhiteSpace(server))
+        {
+            _reader.Error("redis.server", "must not be empty");
+        }
+
+        var keyPrefix = _reader.ReadString(redis, "key_prefix", "redis.key_prefix");
+        if (keyPrefix is not null && string.IsNullOrWhiteSpace(keyPrefix))
+        {
+            _reader.Error("redis.key_prefix", "must not be empty");
+        }
+
+        return new RedisOptions
+        {
+            Server = string.IsNullOrWhiteSpace(server) ? defaults.Server : server,
+            Port = _reader.ReadInt(redis, "port", "redis.port", 1, 65535) ?? defaults.Port,
+            Password = _reader.ReadString(redis, "password", "redis.password"),
+            Username = _reader.ReadString(redis, "username", "redis.username"),
+            DataTtlHours = _reader.ReadNumber(redis, "data_ttl", "redis.data_ttl", NumberRule.Positive) ?? defaults.DataTtlHours,
+            ConnectionPoolSize = _reader.ReadInt(redis, "connection_pool_size", "redis.connection_pool_size", 1)
+                ?? defaults.ConnectionPoolSize,
+            ConnectionPoolTimeoutSeconds = _reader.ReadNumber(redis, "connection_pool_timeout", "redis.connection_pool_timeout", NumberRule.Positive)
+                ?? defaults.ConnectionPoolTimeoutSeconds,
+            ReconnectAttempts = _reader.ReadInt(redis, "reconnect_attempts", "redis.reconnect_attempts", 0) ?? defaults.ReconnectAttempts,
+            KeyPrefix = string.IsNullOrWhiteSpace(keyPrefix) ? defaults.KeyPrefix : keyPrefix,
+        };
+    }
+
+    private AuthOptions? MapAuth(Dictionary<string, object?>? auth)
+    {
+        if (auth is null)
+        {
+            return null;
+        }
+
+        var provider = _reader.ReadString(auth, "provider", "auth.provider");
+        switch (provider)
+        {
+            case null when !HasValue(auth, "provider"):
+                _reader.Error("auth.provider", "is required (\"dummy\" or \"ldap\")");
+                break;
+            case DummyClass:
+                if (EnvironmentOverrides.Get(_environment, EnvironmentOverrides.DebugVariable) is null)
+                {
+                    _reader.Error("auth.provider", "dummy authentication requires VMPOOLER_DEBUG");
+                }
+
+                break;
+            case "ldap":
+                ValidateLdap(auth);
+                break;
+            case not null:
+                _reader.Error("auth.provider", "must be \"dummy\" or \"ldap\" (got " + ConfigReader.Describe(provider) + ")");
+                break;
+        }
+
+        return new AuthOptions { Provider = provider ?? DummyClass, Settings = auth };
+    }
+
+    private void ValidateLdap(Dictionary<string, object?> auth)
+    {
+        var ldap = _reader.ReadMapping(auth, "ldap", "auth.ldap");
+        if (ldap is null)
+        {
+            if (!HasValue(auth, "ldap"))
+            {
+                _reader.Error("auth.ldap", "is required when auth.provider is \"ldap\"");
+            }
+
+            return;
+        }
+
+        if (_reader.ReadString(ldap, "host", "auth.ldap.host") is null && !HasValue(ldap, "host"))
+        {
+            _reader.Error("auth.ldap.host", "is required");
+        }
+
+        _ = _reader.ReadInt(ldap, "port", "auth.ldap.port", 1, 65535);
+        _ = _reader.ReadStringList(ldap, "base", "auth.ldap.base");
+        _ = _reader.ReadStringList(ldap, "user_object", "auth.ldap.user_object");
+        _ = _reader.ReadMapping(ldap, "encryption", "auth.ldap.encryption");
+        _ = _reader.ReadMapping(ldap, "service_account_hash", "auth.ldap.service_account_hash");
+    }
+
+    private Dictionary<string, Regex> MapTagFilter(Dictionary<string, object?>? section)
+    {
+        var result = new Dictionary<string, Regex>(StringComparer.Ordinal);
+        if (section is null)
+        {
+            return result;
+        }
+
+        foreach (var name in section.Keys)
+        {
+            var path = ConfigReader.Child("tagfilter", name);
+            if (_reader.ReadString(section, name, path) is not { } pattern)
+            {
+                continue;
+            }
+
+            try
+            {
+                result[name] = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException ex)
+            {
+                _reader.Error(path, "invalid regular expression " + ConfigReader.Describe(pattern) + ": " + ex.Message);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary><c>:statsd:</c> and <c>:graphite:</c> need a server; their port must be a TCP/UDP port.</summary>
+    private void ValidateMetricsBackend(Dictionary<string, object?>? section, string name)
+    {
+        if (section is null)
+        {
+            return;
+        }
+
+        var server = _reader.ReadString(section, "server", name + ".server");
+        if (string.IsNullOrWhiteSpace(server) && !(section.TryGetValue("server", out var raw) && raw is not string))
+        {
+            _reader.Error(name + ".server", "is required");
+        }
+
+        _ = _reader.ReadString(section, "prefix", name + ".prefix");
+        _ = _reader.ReadInt(section, "port", name + ".port", 1, 65535);
+    }
+
+    private static bool HasValue(Dictionary<string, object?> map, string key)
+        => map.TryGetValue(key, out var value) && value is not null;
+}

@@ -1,0 +1,246 @@
+using System.Text.RegularExpressions;
+
+namespace VmPooler.Core.Configuration;
+
+/// <summary>
+/// The whole, validated configuration of one vmpooler installation: the typed model every component reads.
+/// Built once by <see cref="ConfigLoader"/> from the vmpooler YAML format (spec §5) and never mutated.
+/// </summary>
+public sealed record VmPoolerOptions
+{
+    /// <summary>The <c>:config:</c> section.</summary>
+    public GlobalOptions Config { get; init; } = new();
+
+    /// <summary>The <c>:pools:</c> section, in configuration order.</summary>
+    public IReadOnlyList<PoolOptions> Pools { get; init; } = [];
+
+    /// <summary>The <c>:providers:</c> section: provider instance name → its settings.</summary>
+    public IReadOnlyDictionary<string, ProviderOptions> Providers { get; init; } = new Dictionary<string, ProviderOptions>();
+
+    /// <summary>The <c>:dns_configs:</c> section: dns config name → its settings.</summary>
+    public IReadOnlyDictionary<string, DnsConfigOptions> DnsConfigs { get; init; } = new Dictionary<string, DnsConfigOptions>();
+
+    /// <summary>The <c>:redis:</c> section, or null when Redis is not configured (the in-memory inventory is used).</summary>
+    public RedisOptions? Redis { get; init; }
+
+    /// <summary>The <c>:auth:</c> section, or null when authentication is not configured.</summary>
+    public AuthOptions? Auth { get; init; }
+
+    /// <summary>The <c>:tagfilter:</c> section: tag name → compiled regex (spec §5.2).</summary>
+    public IReadOnlyDictionary<string, Regex> TagFilter { get; init; } = new Dictionary<string, Regex>();
+
+    /// <summary>
+    /// The configuration after merging and environment overrides, before typing: plain keys (leading ':' removed),
+    /// values as strings, lists and dictionaries. Used by <c>/full_config</c> (with secrets redacted).
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Raw { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>Where the configuration came from, for the start-up log ("VMPOOLER_CONFIG", a file path, or "demo").</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>Looks a pool up by its exact name.</summary>
+    public PoolOptions? FindPool(string name)
+    {
+        foreach (var pool in Pools)
+        {
+            if (string.Equals(pool.Name, name, StringComparison.Ordinal))
+            {
+                return pool;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The domain of a pool: <c>dns_configs.&lt;pool.dns_plugin&gt;.domain</c>, or null when it has none.</summary>
+    public string? DomainOf(PoolOptions pool)
+        => pool.DnsPlugin is { } plugin && DnsConfigs.TryGetValue(plugin, out var dns) ? dns.Domain : null;
+}
+
+/// <summary>The <c>:config:</c> section (spec §5.2). Durations keep the units the vmpooler format uses.</summary>
+public sealed record GlobalOptions
+{
+    public const int DefaultTaskLimit = 10;
+    public const double DefaultTimeoutMinutes = 15;
+    public const double DefaultTimeoutNotificationMinutes = 5;
+    public const double DefaultVmCheckTimeMinutes = 1;
+    public const double DefaultVmLifetimeHours = 24;
+    public const double DefaultReadyTtlMinutes = 60;
+    public const double DefaultCheckLoopDelayMinSeconds = 5;
+    public const double DefaultCheckLoopDelayMaxSeconds = 60;
+    public const double DefaultCheckLoopDelayDecay = 2.0;
+    public const double DefaultProviderTimeoutSeconds = 60;
+    public const double DefaultDataTtlHours = 168;
+    public const string DefaultSiteName = "<b>vmpooler</b>";
+
+    /// <summary><c>site_name</c>: dashboard title. Default <c>&lt;b&gt;vmpooler&lt;/b&gt;</c>.</summary>
+    public string SiteName { get; init; } = DefaultSiteName;
+
+    /// <summary><c>prefix</c>: prepended to generated VM names. Default empty.</summary>
+    public string Prefix { get; init; } = "";
+
+    /// <summary><c>logfile</c>: accepted for compatibility; logs go to stdout.</summary>
+    public string? LogFile { get; init; }
+
+    /// <summary><c>task_limit</c>: concurrent pool-refill clones across all pools. Default 10.</summary>
+    public int TaskLimit { get; init; } = DefaultTaskLimit;
+
+    /// <summary><c>timeout</c> (minutes): a pending VM older than this is destroyed and replaced. Default 15.</summary>
+    public double TimeoutMinutes { get; init; } = DefaultTimeoutMinutes;
+
+    /// <summary><c>timeout_notification</c> (minutes): warn once about a slow pending VM. Default 5.</summary>
+    public double TimeoutNotificationMinutes { get; init; } = DefaultTimeoutNotificationMinutes;
+
+    /// <summary><c>vm_checktime</c> (minutes): minimum interval between health checks of a ready VM. Default 1.</summary>
+    public double VmCheckTimeMinutes { get; init; } = DefaultVmCheckTimeMinutes;
+
+    /// <summary><c>vm_lifetime</c> (hours): default lifetime of a checked-out VM. Default 24.</summary>
+    public double VmLifetimeHours { get; init; } = DefaultVmLifetimeHours;
+
+    /// <summary><c>vm_lifetime_auth</c> (hours): lifetime set at checkout when a valid token is sent. Default none.</summary>
+    public int? VmLifetimeAuthHours { get; init; }
+
+    /// <summary><c>max_lifetime_upper_limit</c> (hours): a PUT lifetime must be below this. Default none (unlimited).</summary>
+    public int? MaxLifetimeUpperLimitHours { get; init; }
+
+    /// <summary><c>ready_ttl</c> (minutes): a ready VM older than this is recycled. Default 60.</summary>
+    public double ReadyTtlMinutes { get; init; } = DefaultReadyTtlMinutes;
+
+    /// <summary><c>allowed_tags</c>: when set, the only tag names PUT accepts.</summary>
+    public IReadOnlyList<string>? AllowedTags { get; init; }
+
+    /// <summary><c>clone_target</c>: default clone target (provider specific).</summary>
+    public string? CloneTarget { get; init; }
+
+    /// <summary><c>backend_weight</c>: clone target → weight, for choosing among alias targets.</summary>
+    public IReadOnlyDictionary<string, double> BackendWeight { get; init; } = new Dictionary<string, double>();
+
+    /// <summary><c>experimental_features</c>: enables the config and poolreset routes. Default false.</summary>
+    public bool ExperimentalFeatures { get; init; }
+
+    /// <summary><c>usage_stats</c>. Default false.</summary>
+    public bool UsageStats { get; init; }
+
+    /// <summary><c>request_logger</c>: log every API request. Default false.</summary>
+    public bool RequestLogger { get; init; }
+
+    /// <summary><c>check_loop_delay_min</c> (seconds). Default 5.</summary>
+    public double CheckLoopDelayMinSeconds { get; init; } = DefaultCheckLoopDelayMinSeconds;
+
+    /// <summary><c>check_loop_delay_max</c> (seconds). Default 60; raised to min when below it.</summary>
+    public double CheckLoopDelayMaxSeconds { get; init; } = DefaultCheckLoopDelayMaxSeconds;
+
+    /// <summary><c>check_loop_delay_decay</c>. Default 2.0; values ≤ 1.0 are replaced by 2.0.</summary>
+    public double CheckLoopDelayDecay { get; init; } = DefaultCheckLoopDelayDecay;
+
+    /// <summary><c>provider_timeout</c> (seconds, our extension): the time limit of one provider call other than a clone. Default 60.</summary>
+    public double ProviderTimeoutSeconds { get; init; } = DefaultProviderTimeoutSeconds;
+
+    /// <summary><c>max_vm_retries</c>: on-demand clone retries. Default 3.</summary>
+    public int MaxVmRetries { get; init; } = 3;
+}
+
+/// <summary>One entry of <c>:pools:</c> (spec §5.2).</summary>
+public sealed record PoolOptions
+{
+    /// <summary><c>name</c> (required): the pool name, <c>[A-Za-z0-9_-]+</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>alias</c>: the alias names, string or array in the file, always a list here.</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>The <c>alias</c> value exactly as configured (a string or a list), or null; <c>/status</c> echoes it.</summary>
+    public object? AliasAsConfigured { get; init; }
+
+    /// <summary><c>template</c>: what the provider clones from. Defaults to the pool name for the dummy provider.</summary>
+    public string Template { get; init; } = "";
+
+    /// <summary><c>size</c> (required): VMs kept ready (plus pending). 0 = on-demand only.</summary>
+    public int Size { get; init; }
+
+    /// <summary><c>provider</c>: provider instance name. Default <c>dummy</c>.</summary>
+    public string Provider { get; init; } = "dummy";
+
+    /// <summary><c>dns_plugin</c>: key of <c>:dns_configs:</c> giving the pool's domain.</summary>
+    public string? DnsPlugin { get; init; }
+
+    /// <summary><c>clone_target</c>: overrides the global clone target.</summary>
+    public string? CloneTarget { get; init; }
+
+    /// <summary><c>timeout</c> (minutes): overrides the global pending timeout.</summary>
+    public double? TimeoutMinutes { get; init; }
+
+    /// <summary><c>timeout_notification</c> (minutes): overrides the global value.</summary>
+    public double? TimeoutNotificationMinutes { get; init; }
+
+    /// <summary><c>ready_ttl</c> (minutes): overrides the global value.</summary>
+    public double? ReadyTtlMinutes { get; init; }
+
+    /// <summary><c>check_loop_delay_min</c> (seconds): overrides the global value.</summary>
+    public double? CheckLoopDelayMinSeconds { get; init; }
+
+    /// <summary><c>check_loop_delay_max</c> (seconds): overrides the global value.</summary>
+    public double? CheckLoopDelayMaxSeconds { get; init; }
+
+    /// <summary><c>check_loop_delay_decay</c>: overrides the global value.</summary>
+    public double? CheckLoopDelayDecay { get; init; }
+
+    /// <summary>Every key of the pool entry as configured (plain key → raw value), for provider-specific options.</summary>
+    public IReadOnlyDictionary<string, object?> Settings { get; init; } = new Dictionary<string, object?>();
+}
+
+/// <summary>One entry of <c>:providers:</c>.</summary>
+public sealed record ProviderOptions
+{
+    /// <summary>The instance name (the key under <c>:providers:</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>provider_class</c>: which implementation; defaults to the instance name.</summary>
+    public required string ProviderClass { get; init; }
+
+    /// <summary>Every key of the section as configured (plain key → raw value).</summary>
+    public IReadOnlyDictionary<string, object?> Settings { get; init; } = new Dictionary<string, object?>();
+}
+
+/// <summary>One entry of <c>:dns_configs:</c>.</summary>
+public sealed record DnsConfigOptions
+{
+    public required string Name { get; init; }
+
+    /// <summary><c>dns_class</c>, e.g. <c>dynamic-dns</c>.</summary>
+    public string DnsClass { get; init; } = "dynamic-dns";
+
+    /// <summary><c>domain</c>: appended to VM names in API answers.</summary>
+    public string? Domain { get; init; }
+
+    public IReadOnlyDictionary<string, object?> Settings { get; init; } = new Dictionary<string, object?>();
+}
+
+/// <summary>The <c>:redis:</c> section.</summary>
+public sealed record RedisOptions
+{
+    public string Server { get; init; } = "localhost";
+    public int Port { get; init; } = 6379;
+    public string? Password { get; init; }
+    public string? Username { get; init; }
+
+    /// <summary><c>data_ttl</c> (hours): how long metadata of destroyed or failed VMs is kept. Default 168.</summary>
+    public double DataTtlHours { get; init; } = GlobalOptions.DefaultDataTtlHours;
+
+    public int ConnectionPoolSize { get; init; } = 10;
+    public double ConnectionPoolTimeoutSeconds { get; init; } = 5;
+    public int ReconnectAttempts { get; init; } = 10;
+
+    /// <summary><c>key_prefix</c> (our extension): prefix of every key, so several installations or tests share a server. Default <c>vmpooler</c>.</summary>
+    public string KeyPrefix { get; init; } = "vmpooler";
+}
+
+/// <summary>The <c>:auth:</c> section.</summary>
+public sealed record AuthOptions
+{
+    /// <summary><c>provider</c>: <c>dummy</c> or <c>ldap</c>.</summary>
+    public string Provider { get; init; } = "dummy";
+
+    /// <summary>Every key of the section as configured.</summary>
+    public IReadOnlyDictionary<string, object?> Settings { get; init; } = new Dictionary<string, object?>();
+}

@@ -1,0 +1,45 @@
+namespace VmPooler.Core.Diagnostics;
+
+/// <summary>
+/// Every log event id, in ranges: 1xxx API, 2xxx manager, 3xxx inventory, 4xxx providers, 5xxx host.
+/// </summary>
+public static class EventIds
+{
+    // API
+    public const int Checkout = 1001;
+    public const int CheckoutEmpty = 1002;
+    public const int VmReturned = 1003;
+    public const int VmModified = 1004;
+    public const int RequestLogged = 1005;
+    public const int UnhandledApiError = 1099;
+
+    // Manager
+    public const int ManagerStarting = 2000;
+    public const int VmCloned = 2001;
+    public const int CloneFailed = 2002;
+    public const int VmReady = 2003;
+    public const int PendingSlow = 2004;
+    public const int PendingTimedOut = 2005;
+    public const int PendingVanished = 2006;
+    public const int ReadyExpired = 2007;
+    public const int ReadyCheckFailed = 2008;
+    public const int RunningExpired = 2009;
+    public const int VmMissing = 2010;
+    public const int VmDestroyed = 2011;
+    public const int DestroyFailed = 2012;
+    public const int VmDiscovered = 2013;
+    public const int ExcessReady = 2014;
+    public const int InventoryFailed = 2015;
+    public const int PoolPassFailed = 2016;
+    public const int PoolEmpty = 2017;
+    public const int ProviderBackoff = 2018;
+    public const int CloneNameExhausted = 2019;
+
+    // Providers
+    public const int ProviderCall = 4001;
+
+    // Host
+    public const int ConfigLoaded = 5001;
+    public const int ConfigInvalid = 5002;
+    public const int Listening = 5003;
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Logging;
+using VmPooler.Core.Diagnostics;
+
+namespace VmPooler.Manager;
+
+/// <summary>The manager's log lines, in the spirit of the original's (<c>[+] [pool] 'vm' cloned in 1.23 seconds</c>).</summary>
+internal static partial class ManagerLog
+{
+    [LoggerMessage(EventIds.ManagerStarting, LogLevel.Information, "[*] Pool manager starting: {PoolCount} pools, task_limit {TaskLimit}")]
+    public static partial void Starting(ILogger logger, int poolCount, int taskLimit);
+
+    [LoggerMessage(EventIds.VmCloned, LogLevel.Information, "[+] [{Pool}] '{Vm}' cloned in {Seconds:0.00} seconds")]
+    public static partial void Cloned(ILogger logger, string pool, string vm, double seconds);
+
+    [LoggerMessage(EventIds.CloneFailed, LogLevel.Warning, "[!] [{Pool}] '{Vm}' clone failed: {Error}")]
+    public static partial void CloneFailed(ILogger logger, string pool, string vm, string error);
+
+    [LoggerMessage(EventIds.CloneNameExhausted, LogLevel.Warning, "[!] [{Pool}] could not find an unused VM name")]
+    public static partial void CloneNameExhausted(ILogger logger, string pool);
+
+    [LoggerMessage(EventIds.VmReady, LogLevel.Information, "[>] [{Pool}] '{Vm}' moved from 'pending' to 'ready' queue ({Seconds:0.00} seconds from clone)")]
+    public static partial void Ready(ILogger logger, string pool, string vm, double seconds);
+
+    [LoggerMessage(EventIds.PendingSlow, LogLevel.Warning, "[!] [{Pool}] '{Vm}' has been pending for more than {Minutes} minutes: {Reason}")]
+    public static partial void PendingSlow(ILogger logger, string pool, string vm, double minutes, string reason);
+
+    [LoggerMessage(EventIds.PendingTimedOut, LogLevel.Warning, "[!] [{Pool}] '{Vm}' marked as 'failed' after {Minutes} minutes: {Reason}")]
+    public static partial void PendingTimedOut(ILogger logger, string pool, string vm, double minutes, string reason);
+
+    [LoggerMessage(EventIds.PendingVanished, LogLevel.Warning, "[!] [{Pool}] '{Vm}' pending VM no longer exists in the provider; removed")]
+    public static partial void PendingVanished(ILogger logger, string pool, string vm);
+
+    [LoggerMessage(EventIds.ReadyExpired, LogLevel.Information, "[s] [{Pool}] '{Vm}' reached end of TTL after {Minutes} minutes in 'ready' queue")]
+    public static partial void ReadyExpired(ILogger logger, string pool, string vm, double minutes);
+
+    [LoggerMessage(EventIds.ReadyCheckFailed, LogLevel.Warning, "[!] [{Pool}] '{Vm}' failed its ready check and is being replaced: {Reason}")]
+    public static partial void ReadyCheckFailed(ILogger logger, string pool, string vm, string reason);
+
+    [LoggerMessage(EventIds.RunningExpired, LogLevel.Information, "[-] [{Pool}] '{Vm}' reached end of lifetime ({Hours} hours) in 'running' queue")]
+    public static partial void RunningExpired(ILogger logger, string pool, string vm, double hours);
+
+    [LoggerMessage(EventIds.VmMissing, LogLevel.Warning, "[!] [{Pool}] '{Vm}' is in the '{State}' queue but no longer exists in the provider")]
+    public static partial void Missing(ILogger logger, string pool, string vm, string state);
+
+    [LoggerMessage(EventIds.VmDestroyed, LogLevel.Information, "[-] [{Pool}] '{Vm}' destroyed in {Seconds:0.00} seconds")]
+    public static partial void Destroyed(ILogger logger, string pool, string vm, double seconds);
+
+    [LoggerMessage(EventIds.DestroyFailed, LogLevel.Warning, "[!] [{Pool}] '{Vm}' destroy failed, will retry: {Error}")]
+    public static partial void DestroyFailed(ILogger logger, string pool, string vm, string error);
+
+    [LoggerMessage(EventIds.VmDiscovered, LogLevel.Warning, "[?] [{Pool}] '{Vm}' found in the provider but not in the inventory; it will be destroyed")]
+    public static partial void Discovered(ILogger logger, string pool, string vm);
+
+    [LoggerMessage(EventIds.ExcessReady, LogLevel.Information, "[-] [{Pool}] '{Vm}' is over the pool size and is being removed")]
+    public static partial void Excess(ILogger logger, string pool, string vm);
+
+    [LoggerMessage(EventIds.InventoryFailed, LogLevel.Warning, "[!] [{Pool}] listing VMs in the provider failed, retrying in {Delay}: {Error}")]
+    public static partial void InventoryFailed(ILogger logger, string pool, TimeSpan delay, string error);
+
+    [LoggerMessage(EventIds.PoolPassFailed, LogLevel.Error, "[!] [{Pool}] pool pass failed, retrying in {Delay}")]
+    public static partial void PassFailed(ILogger logger, Exception exception, string pool, TimeSpan delay);
+
+    [LoggerMessage(EventIds.PoolEmpty, LogLevel.Warning, "[!] [{Pool}] is empty")]
+    public static partial void PoolEmpty(ILogger logger, string pool);
+
+    [LoggerMessage(EventIds.ProviderBackoff, LogLevel.Warning, "[!] [{Pool}] {Failures} clone failures in a row; next clone not before {Delay} from now")]
+    public static partial void CloneBackoff(ILogger logger, string pool, int failures, TimeSpan delay);
+}

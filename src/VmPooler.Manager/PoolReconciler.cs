@@ -1,0 +1,615 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
+using VmPooler.Core.Lifecycle;
+using VmPooler.Core.Naming;
+using VmPooler.Core.Providers;
+
+namespace VmPooler.Manager;
+
+/// <summary>
+/// Brings one pool towards its desired state in a single pass (spec §4.2): reconciles the provider's VMs with the
+/// inventory, checks pending and ready VMs, expires running ones, destroys completed ones, trims excess and starts the
+/// clones the pool lacks. Clones and destroys run in the background, bounded by <c>task_limit</c>; every provider
+/// call has a time limit; every decision reads the injected clock.
+/// </summary>
+public sealed class PoolReconciler : IAsyncDisposable
+{
+    private const int MaxNameAttempts = 6;
+    private const int CheckParallelism = 16;
+
+    private readonly VmPoolerOptions _options;
+    private readonly IInventory _inventory;
+    private readonly IReadOnlyDictionary<string, IVmProvider> _providers;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly VmNameGenerator _names;
+    private readonly SemaphoreSlim _cloneSlots;
+    private readonly SemaphoreSlim _destroySlots;
+    private readonly ConcurrentDictionary<string, byte> _busy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CloneBackoff> _backoff = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly ConcurrentDictionary<string, bool> _emptyFlags = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TimeSpan _dataTtl;
+    private readonly TimeSpan _providerTimeout;
+
+    public PoolReconciler(
+        VmPoolerOptions options,
+        IInventory inventory,
+        IEnumerable<IVmProvider> providers,
+        TimeProvider timeProvider,
+        ILogger<PoolReconciler> logger,
+        VmNameGenerator? names = null)
+    {
+        _options = options;
+        _inventory = inventory;
+        _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        _time = timeProvider;
+        _logger = logger;
+        _names = names ?? new VmNameGenerator();
+        _cloneSlots = new SemaphoreSlim(options.Config.TaskLimit, options.Config.TaskLimit);
+        _destroySlots = new SemaphoreSlim(options.Config.TaskLimit, options.Config.TaskLimit);
+        _dataTtl = TimeSpan.FromHours(options.Redis?.DataTtlHours ?? GlobalOptions.DefaultDataTtlHours);
+        _providerTimeout = TimeSpan.FromSeconds(options.Config.ProviderTimeoutSeconds);
+    }
+
+    /// <summary>Called with a pool name when background work on that pool finished (a clone), so it gets another pass.</summary>
+    public Action<string>? PoolNeedsPass { get; set; }
+
+    /// <summary>Clones currently running, across all pools.</summary>
+    public int ClonesInFlight => _options.Config.TaskLimit - _cloneSlots.CurrentCount;
+
+    /// <summary>Completes when every background clone and destroy started so far has finished (for tests and shutdown).</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_background.Keys);
+
+    /// <summary>Runs one pass over <paramref name="pool"/>.</summary>
+    public async Task<PassResult> ReconcileAsync(PoolOptions pool, CancellationToken cancellationToken)
+    {
+        var provider = _providers[pool.Provider];
+        var timings = LifecycleRules.TimingsFor(pool, _options.Config);
+
+        IReadOnlyList<string> listed;
+        try
+        {
+            listed = await CallAsync(c => provider.VmsInPoolAsync(pool, c), _providerTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return PassResult.ProviderFailed(ex.Message);
+        }
+
+        var inProvider = new HashSet<string>(listed, StringComparer.Ordinal);
+        var snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
+        var now = _time.GetUtcNow();
+        var work = 0;
+        var ready = snapshot.Ready.Count;
+        var pending = snapshot.Pending.Count;
+        var toDestroy = new List<string>();
+
+        // 1. VMs the provider has and the inventory does not know: track them as completed, then destroy them.
+        foreach (var name in inProvider)
+        {
+            if (!_busy.ContainsKey(name) && !snapshot.Contains(name))
+            {
+                var fields = new Dictionary<string, string>
+                {
+                    [VmFields.Template] = pool.Name,
+                    [VmFields.Pool] = pool.Name,
+                    [VmFields.Discovered] = VmTime.Format(now),
+                };
+                if (await _inventory.AdoptDiscoveredAsync(pool.Name, name, fields, cancellationToken))
+                {
+                    ManagerLog.Discovered(_logger, pool.Name, name);
+                    toDestroy.Add(name);
+                    work++;
+                }
+            }
+        }
+
+        // 2. Running VMs: gone from the provider, or past their lifetime → completed.
+        foreach (var vm in snapshot.Running)
+        {
+            if (_busy.ContainsKey(vm.Name))
+            {
+                continue;
+            }
+
+            var missing = !inProvider.Contains(vm.Name);
+            if (missing || LifecycleRules.IsRunningExpired(vm, timings.DefaultLifetimeHours, now))
+            {
+                // Conditional on the checkout and lifetime we judged by: a lifetime extended meanwhile wins.
+                var expect = new Dictionary<string, string?>
+                {
+                    [VmFields.Checkout] = vm.Get(VmFields.Checkout),
+                    [VmFields.Lifetime] = vm.Get(VmFields.Lifetime),
+                };
+                if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Running, VmState.Completed, expect: expect, cancellationToken: cancellationToken))
+                {
+                    if (missing)
+                    {
+                        ManagerLog.Missing(_logger, pool.Name, vm.Name, "running");
+                    }
+                    else
+                    {
+                        ManagerLog.RunningExpired(_logger, pool.Name, vm.Name, LifecycleRules.LifetimeHours(vm, timings.DefaultLifetimeHours));
+                    }
+
+                    if (!missing)
+                    {
+                        toDestroy.Add(vm.Name);
+                    }
+
+                    work++;
+                }
+            }
+        }
+
+        // 3. Ready VMs: gone → completed; past ready_ttl → completed; otherwise health-check every vm_checktime.
+        var readyToCheck = new List<VmRecord>();
+        foreach (var vm in snapshot.Ready)
+        {
+            if (_busy.ContainsKey(vm.Name))
+            {
+                continue;
+            }
+
+            if (!inProvider.Contains(vm.Name))
+            {
+                if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, cancellationToken: cancellationToken))
+                {
+                    ManagerLog.Missing(_logger, pool.Name, vm.Name, "ready");
+                    ready--;
+                    work++;
+                }
+
+                continue;
+            }
+
+            switch (LifecycleRules.EvaluateReady(vm, timings, now))
+            {
+                case ReadyVerdict.Expired:
+                    if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, cancellationToken: cancellationToken))
+                    {
+                        ManagerLog.ReadyExpired(_logger, pool.Name, vm.Name, Math.Round((now - (vm.GetTime(VmFields.Ready) ?? now)).TotalMinutes, 1));
+                        toDestroy.Add(vm.Name);
+                        ready--;
+                        work++;
+                    }
+
+                    break;
+                case ReadyVerdict.Check:
+                    readyToCheck.Add(vm);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        var failedReady = 0;
+        await ForEachAsync(readyToCheck, cancellationToken, async (vm, ct) =>
+        {
+            await _inventory.UpdateFieldsAsync(vm.Name, new Dictionary<string, string> { [VmFields.Check] = VmTime.Format(now) }, cancellationToken: ct);
+            var result = await CheckReadyAsync(provider, pool, vm.Name, ct);
+            if (!result.IsReady
+                && await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
+            {
+                ManagerLog.ReadyCheckFailed(_logger, pool.Name, vm.Name, result.Error ?? "not ready");
+                Interlocked.Increment(ref failedReady);
+                lock (toDestroy)
+                {
+                    toDestroy.Add(vm.Name);
+                }
+            }
+        });
+        ready -= failedReady;
+        work += failedReady;
+
+        // 4. Pending VMs whose clone has finished: ready check → ready; otherwise warn, and give up after the timeout.
+        var becameReady = 0;
+        var leftPending = 0;
+        var pendingToCheck = snapshot.Pending.Where(vm => !_busy.ContainsKey(vm.Name)).ToList();
+        await ForEachAsync(pendingToCheck, cancellationToken, async (vm, ct) =>
+        {
+            var exists = inProvider.Contains(vm.Name);
+            var result = exists
+                ? await CheckReadyAsync(provider, pool, vm.Name, ct)
+                : ReadyCheckResult.NotReady("not found in the provider");
+            var checkedAt = _time.GetUtcNow();
+            if (result.IsReady)
+            {
+                if (await MarkReadyAsync(pool, vm, checkedAt, ct))
+                {
+                    Interlocked.Increment(ref becameReady);
+                }
+
+                return;
+            }
+
+            switch (LifecycleRules.EvaluatePending(vm, timings, checkedAt))
+            {
+                case PendingVerdict.TimedOut when !exists:
+                    if (await _inventory.ForgetAsync(pool.Name, vm.Name, VmState.Pending, _dataTtl, cancellationToken: ct))
+                    {
+                        ManagerLog.PendingVanished(_logger, pool.Name, vm.Name);
+                        Interlocked.Increment(ref leftPending);
+                    }
+
+                    break;
+                case PendingVerdict.TimedOut:
+                    if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
+                    {
+                        ManagerLog.PendingTimedOut(_logger, pool.Name, vm.Name, timings.Timeout.TotalMinutes, result.Error ?? "not ready");
+                        Interlocked.Increment(ref leftPending);
+                        lock (toDestroy)
+                        {
+                            toDestroy.Add(vm.Name);
+                        }
+                    }
+
+                    break;
+                case PendingVerdict.Notify:
+                    var notified = OpenSocketError(result) ?? [];
+                    notified[VmFields.TimeoutNotification] = "1";
+                    await _inventory.UpdateFieldsAsync(vm.Name, notified, cancellationToken: ct);
+                    ManagerLog.PendingSlow(_logger, pool.Name, vm.Name, timings.TimeoutNotification.TotalMinutes, result.Error ?? "not ready");
+                    break;
+                default:
+                    break;
+            }
+        });
+        ready += becameReady;
+        pending -= becameReady + leftPending;
+        work += becameReady + leftPending;
+
+        // 5. Completed VMs: destroy those the provider has; forget those it does not.
+        foreach (var vm in snapshot.Completed)
+        {
+            if (_busy.ContainsKey(vm.Name))
+            {
+                continue;
+            }
+
+            if (inProvider.Contains(vm.Name))
+            {
+                toDestroy.Add(vm.Name);
+            }
+            else if (await _inventory.ForgetAsync(pool.Name, vm.Name, VmState.Completed, _dataTtl, Destroyed(now), cancellationToken))
+            {
+                work++;
+            }
+        }
+
+        // 6. More ready than the pool's size (a smaller size, or a restart): recycle the newest extras.
+        var excess = LifecycleRules.ExcessReady(pool.Size, ready);
+        if (excess > 0)
+        {
+            var current = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
+            foreach (var vm in current.Ready.Reverse().Take(excess))
+            {
+                if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, cancellationToken: cancellationToken))
+                {
+                    ManagerLog.Excess(_logger, pool.Name, vm.Name);
+                    toDestroy.Add(vm.Name);
+                    ready--;
+                    work++;
+                }
+            }
+        }
+
+        foreach (var name in toDestroy.Distinct(StringComparer.Ordinal))
+        {
+            StartDestroy(provider, pool, name);
+        }
+
+        // 7. Refill: clone size − (ready + pending), within task_limit, unless this pool's clones are backing off.
+        if (pool.Size > 0)
+        {
+            var empty = ready == 0;
+            if (_emptyFlags.TryGetValue(pool.Name, out var wasEmpty) ? wasEmpty != empty : empty)
+            {
+                if (empty)
+                {
+                    ManagerLog.PoolEmpty(_logger, pool.Name);
+                }
+            }
+
+            _emptyFlags[pool.Name] = empty;
+        }
+
+        var started = await StartClonesAsync(provider, pool, LifecycleRules.ClonesNeeded(pool.Size, ready, pending), cancellationToken);
+        work += started;
+        pending += started;
+        return new PassResult(work > 0, pending > 0, null);
+    }
+
+    /// <summary>Whether a pool's clones are held back after failures, and until when.</summary>
+    public DateTimeOffset? CloneBackoffUntil(string pool)
+        => _backoff.TryGetValue(pool, out var backoff) && backoff.NotBefore > _time.GetUtcNow() ? backoff.NotBefore : null;
+
+    private async Task<int> StartClonesAsync(IVmProvider provider, PoolOptions pool, int needed, CancellationToken cancellationToken)
+    {
+        if (needed <= 0 || CloneBackoffUntil(pool.Name) is not null)
+        {
+            return 0;
+        }
+
+        var timings = LifecycleRules.TimingsFor(pool, _options.Config);
+        var started = 0;
+        while (started < needed && _cloneSlots.Wait(0, CancellationToken.None))
+        {
+            string? name;
+            try
+            {
+                name = await ReserveNameAsync(pool, cancellationToken);
+            }
+            catch
+            {
+                _cloneSlots.Release();
+                throw;
+            }
+
+            if (name is null)
+            {
+                _cloneSlots.Release();
+                ManagerLog.CloneNameExhausted(_logger, pool.Name);
+                break;
+            }
+
+            _busy[name] = 0;
+            Track(CloneAsync(provider, pool, name, timings));
+            started++;
+        }
+
+        return started;
+    }
+
+    /// <summary>Picks an unused name and registers the VM as pending under it; null when no free name was found.</summary>
+    private async Task<string?> ReserveNameAsync(PoolOptions pool, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var fields = new Dictionary<string, string>
+        {
+            [VmFields.Clone] = VmTime.Format(now),
+            [VmFields.Template] = pool.Name,
+            [VmFields.Pool] = pool.Name,
+        };
+        if (_options.DomainOf(pool) is { } domain)
+        {
+            fields[VmFields.Domain] = domain;
+        }
+
+        for (var attempt = 0; attempt < MaxNameAttempts; attempt++)
+        {
+            var name = _names.Next(_options.Config.Prefix);
+            if (attempt >= MaxNameAttempts / 2)
+            {
+                // The word lists hold ~12 000 pairs: with very large pools, add a short random suffix.
+                name += "-" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..4];
+            }
+
+            if (await _inventory.AddPendingAsync(pool.Name, name, fields, cancellationToken))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task CloneAsync(IVmProvider provider, PoolOptions pool, string name, PoolTimings timings)
+    {
+        var token = _stopping.Token;
+        var started = _time.GetTimestamp();
+        try
+        {
+            await CallAsync(c => provider.CreateVmAsync(pool, name, c), timings.Timeout, token);
+            var ip = await CallAsync(c => provider.GetVmIpAddressAsync(pool, name, c), _providerTimeout, token)
+                ?? throw new InvalidOperationException("failed to obtain an IP address after the clone");
+            var seconds = Math.Round(_time.GetElapsedTime(started).TotalSeconds, 2);
+            var now = _time.GetUtcNow();
+            await _inventory.UpdateFieldsAsync(
+                name,
+                new Dictionary<string, string>
+                {
+                    [VmFields.CloneTime] = seconds.ToString(CultureInfo.InvariantCulture),
+                    [VmFields.Ip] = ip,
+                },
+                cancellationToken: token);
+            await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, seconds, now, token);
+            ManagerLog.Cloned(_logger, pool.Name, name, seconds);
+            _backoff.TryRemove(pool.Name, out _);
+        }
+        catch (Exception ex) when (!token.IsCancellationRequested)
+        {
+            ManagerLog.CloneFailed(_logger, pool.Name, name, ex.Message);
+            var fields = new Dictionary<string, string>
+            {
+                [VmFields.CloneError] = ex.Message,
+                [VmFields.CloneErrorClass] = ex.GetType().Name,
+            };
+            try
+            {
+                // Whatever the provider left behind is found by the next pass and destroyed.
+                await _inventory.ForgetAsync(pool.Name, name, VmState.Pending, _dataTtl, fields, token);
+            }
+            catch (Exception inner) when (!token.IsCancellationRequested)
+            {
+                ManagerLog.CloneFailed(_logger, pool.Name, name, inner.Message);
+            }
+
+            var backoff = _backoff.AddOrUpdate(
+                pool.Name,
+                _ => CloneBackoff.First(_time.GetUtcNow(), timings),
+                (_, previous) => previous.Next(_time.GetUtcNow(), timings));
+            if (backoff.Failures > 1)
+            {
+                ManagerLog.CloneBackoff(_logger, pool.Name, backoff.Failures, backoff.NotBefore - _time.GetUtcNow());
+            }
+        }
+        finally
+        {
+            _busy.TryRemove(name, out _);
+            _cloneSlots.Release();
+            PoolNeedsPass?.Invoke(pool.Name);
+        }
+    }
+
+    private async Task<bool> MarkReadyAsync(PoolOptions pool, VmRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var stamp = VmTime.Format(now);
+        var fields = new Dictionary<string, string>
+        {
+            [VmFields.Ready] = stamp,
+            // The ready check just passed: this is the VM's first health check (so GET /vm says "ready", spec Q3).
+            [VmFields.Check] = stamp,
+        };
+        if (!await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Ready, fields, cancellationToken: cancellationToken))
+        {
+            return false;
+        }
+
+        var seconds = Math.Round((now - (vm.GetTime(VmFields.Clone) ?? now)).TotalSeconds, 2);
+        await _inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, vm.Name, seconds, now, cancellationToken);
+        ManagerLog.Ready(_logger, pool.Name, vm.Name, seconds);
+        return true;
+    }
+
+    private void StartDestroy(IVmProvider provider, PoolOptions pool, string name)
+    {
+        if (!_busy.TryAdd(name, 0))
+        {
+            return;
+        }
+
+        Track(DestroyAsync(provider, pool, name));
+    }
+
+    private async Task DestroyAsync(IVmProvider provider, PoolOptions pool, string name)
+    {
+        var token = _stopping.Token;
+        try
+        {
+            await _destroySlots.WaitAsync(token);
+            try
+            {
+                var started = _time.GetTimestamp();
+                var gone = await CallAsync(c => provider.DestroyVmAsync(pool, name, c), _providerTimeout, token);
+                if (!gone)
+                {
+                    ManagerLog.DestroyFailed(_logger, pool.Name, name, "the provider could not destroy it");
+                    return;
+                }
+
+                if (await _inventory.ForgetAsync(pool.Name, name, VmState.Completed, _dataTtl, Destroyed(_time.GetUtcNow()), token))
+                {
+                    ManagerLog.Destroyed(_logger, pool.Name, name, _time.GetElapsedTime(started).TotalSeconds);
+                }
+            }
+            finally
+            {
+                _destroySlots.Release();
+            }
+        }
+        catch (Exception ex) when (!token.IsCancellationRequested)
+        {
+            ManagerLog.DestroyFailed(_logger, pool.Name, name, ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the VM stays completed and is destroyed after the restart.
+        }
+        finally
+        {
+            _busy.TryRemove(name, out _);
+        }
+    }
+
+    private async Task<ReadyCheckResult> CheckReadyAsync(IVmProvider provider, PoolOptions pool, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CallAsync(c => provider.CheckVmReadyAsync(pool, name, c), _providerTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ReadyCheckResult.NotReady(ex.Message);
+        }
+    }
+
+    /// <summary>Runs a provider call with a time limit that also holds when the provider ignores cancellation.</summary>
+    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        try
+        {
+            return await call(linked.Token).WaitAsync(timeout, _time, cancellationToken);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the provider did not answer within {timeout.TotalSeconds:0.#} seconds");
+        }
+    }
+
+    private static Task ForEachAsync<T>(IReadOnlyList<T> items, CancellationToken cancellationToken, Func<T, CancellationToken, ValueTask> body)
+        => items.Count == 0
+            ? Task.CompletedTask
+            : Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = CheckParallelism, CancellationToken = cancellationToken }, body);
+
+    private static Dictionary<string, string>? OpenSocketError(ReadyCheckResult result)
+        => result.Error is { } error ? new Dictionary<string, string> { [VmFields.OpenSocketError] = error } : null;
+
+    private static Dictionary<string, string> Destroyed(DateTimeOffset now) => new() { [VmFields.Destroy] = VmTime.Format(now) };
+
+    private void Track(Task task)
+    {
+        _background[task] = 0;
+        _ = task.ContinueWith(t => _background.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await WhenIdleAsync();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stopping.Dispose();
+        _cloneSlots.Dispose();
+        _destroySlots.Dispose();
+    }
+
+    /// <summary>Clone back-off of one pool: consecutive failures and the earliest time of the next clone.</summary>
+    private sealed record CloneBackoff(int Failures, DateTimeOffset NotBefore)
+    {
+        public static CloneBackoff First(DateTimeOffset now, PoolTimings timings) => new(1, now + Delay(1, timings));
+
+        public CloneBackoff Next(DateTimeOffset now, PoolTimings timings) => new(Failures + 1, now + Delay(Failures + 1, timings));
+
+        /// <summary>The first failure waits nothing extra (one failure in many is normal); then min × 2^(n−2), up to max.</summary>
+        private static TimeSpan Delay(int failures, PoolTimings timings)
+        {
+            if (failures <= 1)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var factor = Math.Pow(2, Math.Min(failures - 2, 20));
+            var delay = TimeSpan.FromTicks((long)Math.Min(timings.LoopDelayMin.Ticks * factor, timings.LoopDelayMax.Ticks));
+            return delay;
+        }
+    }
+}
+
+/// <summary>The outcome of one pass: whether it changed anything, whether VMs are still pending, or why it failed.</summary>
+public sealed record PassResult(bool DidWork, bool HasPending, string? ProviderError)
+{
+    public static PassResult ProviderFailed(string error) => new(false, false, error);
+}

@@ -1,0 +1,120 @@
+using System.Globalization;
+using VmPooler.Core.Configuration;
+
+namespace VmPooler.Providers.Dummy;
+
+/// <summary>
+/// Options of the dummy provider (spec §6.3). Times are seconds and may be fractional; a delay is drawn uniformly from
+/// [min, max], where min defaults to the smaller of 1 s and max (so <c>createvm_max_time: 10</c> behaves as in the
+/// original: 1–10 s). Percentages are 0–100; 0 (the default) never fails.
+/// </summary>
+public sealed record DummyProviderOptions
+{
+    public TimeSpan CreateVmMinTime { get; init; }
+    public TimeSpan CreateVmMaxTime { get; init; }
+    public double CreateVmFailPercent { get; init; }
+
+    /// <summary><c>boot_min_time</c> / <c>boot_max_time</c> (our extension): time after a clone before the ready check passes.</summary>
+    public TimeSpan BootMinTime { get; init; }
+    public TimeSpan BootMaxTime { get; init; }
+    public double VmReadyFailPercent { get; init; }
+    public double GetVmPowerOffPercent { get; init; }
+    public double GetVmRenamePercent { get; init; }
+    public TimeSpan CreateDiskMaxTime { get; init; }
+    public double CreateDiskFailPercent { get; init; }
+    public TimeSpan CreateSnapshotMaxTime { get; init; }
+    public double CreateSnapshotFailPercent { get; init; }
+    public TimeSpan RevertSnapshotMaxTime { get; init; }
+    public double RevertSnapshotFailPercent { get; init; }
+    public TimeSpan DestroyVmMaxShutdownTime { get; init; }
+    public TimeSpan DestroyVmMaxTime { get; init; }
+    public double DestroyVmFailPercent { get; init; }
+
+    /// <summary><c>vms_in_pool_fail_percent</c> (our extension): inventory listing failures, to exercise back-off.</summary>
+    public double VmsInPoolFailPercent { get; init; }
+
+    /// <summary><c>ip</c> (our extension): the address reported for every VM. Default 127.0.0.1.</summary>
+    public string Ip { get; init; } = "127.0.0.1";
+
+    /// <summary><c>seed</c> (our extension): seeds the random source so a run can be repeated.</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Reads the options from a provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
+    public static DummyProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
+    {
+        TimeSpan Seconds(string key, TimeSpan? fallback = null)
+        {
+            if (!settings.TryGetValue(key, out var raw) || raw is null)
+            {
+                return fallback ?? TimeSpan.Zero;
+            }
+
+            if (raw is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value < 1e6)
+            {
+                return TimeSpan.FromSeconds(value);
+            }
+
+            errors.Add($"{path}.{key}: must be a number of seconds ≥ 0 (got {Describe(raw)})");
+            return TimeSpan.Zero;
+        }
+
+        double Percent(string key)
+        {
+            if (!settings.TryGetValue(key, out var raw) || raw is null)
+            {
+                return 0;
+            }
+
+            if (raw is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 100)
+            {
+                return value;
+            }
+
+            errors.Add($"{path}.{key}: must be a percentage from 0 to 100 (got {Describe(raw)})");
+            return 0;
+        }
+
+        var createMax = Seconds("createvm_max_time");
+        var bootMax = Seconds("boot_max_time");
+        int? seed = null;
+        if (settings.TryGetValue("seed", out var rawSeed) && rawSeed is not null)
+        {
+            if (rawSeed is string s && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
+            {
+                seed = parsed;
+            }
+            else
+            {
+                errors.Add($"{path}.seed: must be an integer (got {Describe(rawSeed)})");
+            }
+        }
+
+        return new DummyProviderOptions
+        {
+            CreateVmMaxTime = createMax,
+            CreateVmMinTime = Seconds("createvm_min_time", Min(TimeSpan.FromSeconds(1), createMax)),
+            CreateVmFailPercent = Percent("createvm_fail_percent"),
+            BootMaxTime = bootMax,
+            BootMinTime = Seconds("boot_min_time", Min(TimeSpan.FromSeconds(1), bootMax)),
+            VmReadyFailPercent = Percent("vmready_fail_percent"),
+            GetVmPowerOffPercent = Percent("getvm_poweroff_percent"),
+            GetVmRenamePercent = Percent("getvm_rename_percent"),
+            CreateDiskMaxTime = Seconds("createdisk_max_time"),
+            CreateDiskFailPercent = Percent("createdisk_fail_percent"),
+            CreateSnapshotMaxTime = Seconds("createsnapshot_max_time"),
+            CreateSnapshotFailPercent = Percent("createsnapshot_fail_percent"),
+            RevertSnapshotMaxTime = Seconds("revertsnapshot_max_time"),
+            RevertSnapshotFailPercent = Percent("revertsnapshot_fail_percent"),
+            DestroyVmMaxShutdownTime = Seconds("destroyvm_max_shutdown_time"),
+            DestroyVmMaxTime = Seconds("destroyvm_max_time"),
+            DestroyVmFailPercent = Percent("destroyvm_fail_percent"),
+            VmsInPoolFailPercent = Percent("vms_in_pool_fail_percent"),
+            Ip = settings.TryGetValue("ip", out var ip) && ip is string ipText && ipText.Length > 0 ? ipText : "127.0.0.1",
+            Seed = seed,
+        };
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static string Describe(object raw) => raw is string s ? $"\"{s}\"" : raw.GetType().Name;
+}

@@ -1,0 +1,118 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using VmPooler.Api;
+using VmPooler.Api.Http;
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
+using VmPooler.Core.Providers;
+using VmPooler.Manager;
+using VmPooler.Providers;
+
+namespace VmPooler;
+
+/// <summary>
+/// Composes vmpooler: the inventory, the providers, the pool manager and the HTTP API, for a role. The executable and
+/// the integration tests build the same application through this class (the tests on 127.0.0.1:0).
+/// </summary>
+public static class VmPoolerApplication
+{
+    /// <summary>Where the service listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> says otherwise (the original's port).</summary>
+    public const string DefaultUrl = "http://0.0.0.0:4567";
+
+    /// <summary>
+    /// Builds the application. <paramref name="configureServices"/> runs last, so tests can replace services (e.g. the
+    /// <see cref="TimeProvider"/>).
+    /// </summary>
+    public static WebApplication Build(
+        VmPoolerOptions options,
+        VmPoolerRole role,
+        IReadOnlyList<string>? urls = null,
+        Action<IServiceCollection>? configureServices = null,
+        Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            console.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
+        configureLogging?.Invoke(builder.Logging);
+
+        if (urls is { Count: > 0 })
+        {
+            builder.WebHost.UseUrls([.. urls]);
+        }
+        else if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        AddVmPooler(builder.Services, options, role);
+        configureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.UseVmPoolerPreRouting();
+        app.UseRouting();
+        app.UseVmPoolerPostRouting();
+        if (role != VmPoolerRole.Manager)
+        {
+            // Resolve now, so status.uptime counts from start-up rather than from the first request.
+            _ = app.Services.GetRequiredService<ApiServices>();
+            app.MapVmPoolerApi();
+        }
+        else
+        {
+            app.MapFallback(() => ApiResults.Error(StatusCodes.Status404NotFound, "this process runs only the pool manager (--role manager)"));
+        }
+
+        return app;
+    }
+
+    /// <summary>Registers everything a role needs.</summary>
+    public static IServiceCollection AddVmPooler(IServiceCollection services, VmPoolerOptions options, VmPoolerRole role)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>()));
+
+        if (role != VmPoolerRole.Manager)
+        {
+            services.AddSingleton<PoolDirectory>();
+            services.AddSingleton<ApiServices>();
+        }
+
+        if (role != VmPoolerRole.Api)
+        {
+            services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
+            {
+                var factory = sp.GetRequiredService<IVmProviderFactory>();
+                var used = options.Pools.Select(p => p.Provider).ToHashSet(StringComparer.Ordinal);
+                return [.. options.Providers.Values.Where(p => used.Contains(p.Name)).Select(p => factory.Create(p, options))];
+            });
+            services.AddSingleton(sp => new PoolReconciler(
+                options,
+                sp.GetRequiredService<IInventory>(),
+                sp.GetRequiredService<IReadOnlyList<IVmProvider>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<PoolReconciler>>()));
+            services.AddSingleton<PoolManagerService>();
+            services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
+        }
+
+        return services;
+    }
+
+    /// <summary>The addresses the server actually listens on (with real ports once started on port 0).</summary>
+    public static IReadOnlyList<string> ListeningAddresses(this WebApplication app)
+        => [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+}
