@@ -12,6 +12,13 @@ internal sealed partial class ConfigMapper
 {
     private const string DummyClass = "dummy";
 
+    /// <summary>Sections kept only in <see cref="VmPoolerOptions.Raw"/>; they must still be mappings.</summary>
+    private static readonly string[] UntypedSections = ["prometheus", "graphs", "tracing", "rate_limits"];
+
+    /// <summary>Boolean <c>:config:</c> options other components read from <see cref="VmPoolerOptions.Raw"/>.</summary>
+    private static readonly string[] UntypedFlags =
+        ["create_linked_clones", "create_folders", "create_template_delta_disks", "purge_unconfigured_resources"];
+
     private readonly ConfigReader _reader = new();
     private readonly IReadOnlyDictionary<string, string?> _environment;
     private readonly IVmProviderFactory? _factory;
@@ -38,7 +45,7 @@ internal sealed partial class ConfigMapper
         var tagFilter = MapTagFilter(_reader.ReadMapping(tree, "tagfilter", "tagfilter"));
         ValidateMetricsBackend(_reader.ReadMapping(tree, "statsd", "statsd"), "statsd");
         ValidateMetricsBackend(_reader.ReadMapping(tree, "graphite", "graphite"), "graphite");
-        foreach (var section in (string[])["prometheus", "graphs", "tracing", "rate_limits"])
+        foreach (var section in UntypedSections)
         {
             _ = _reader.ReadMapping(tree, section, section);
         }
@@ -74,7 +81,7 @@ internal sealed partial class ConfigMapper
         _ = _reader.ReadInt(config, "max_ondemand_instances_per_request", "config.max_ondemand_instances_per_request", 1);
         _ = _reader.ReadNumber(config, "ondemand_request_ttl", "config.ondemand_request_ttl", NumberRule.Positive);
         _ = _reader.ReadInt(config, "migration_limit", "config.migration_limit", 0);
-        foreach (var flag in (string[])["create_linked_clones", "create_folders", "create_template_delta_disks", "purge_unconfigured_resources"])
+        foreach (var flag in UntypedFlags)
         {
             _ = _reader.ReadBool(config, flag, "config." + flag);
         }

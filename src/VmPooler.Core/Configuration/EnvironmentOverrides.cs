@@ -195,13 +195,21 @@ internal static class EnvironmentOverrides
         }
 
         SetString(auth, "provider", provider);
-        if (auth.TryGetValue("provider", out var configured) && configured is "ldap" && Section(auth, "ldap") is { } ldap)
+        var host = Get(environment, "LDAP_HOST");
+        var port = Get(environment, "LDAP_PORT") is { } rawPort ? NormaliseInteger(rawPort) : null;
+        var ldapBase = Get(environment, "LDAP_BASE");
+        var userObject = Get(environment, "LDAP_USER_OBJECT");
+        if ((host ?? port ?? ldapBase ?? userObject) is null
+            || !(auth.TryGetValue("provider", out var configured) && configured is "ldap")
+            || Section(auth, "ldap") is not { } ldap)
         {
-            SetString(ldap, "host", Get(environment, "LDAP_HOST"));
-            SetInteger(ldap, "port", Get(environment, "LDAP_PORT"));
-            SetString(ldap, "base", Get(environment, "LDAP_BASE"));
-            SetString(ldap, "user_object", Get(environment, "LDAP_USER_OBJECT"));
+            return;
         }
+
+        SetString(ldap, "host", host);
+        SetString(ldap, "port", port);
+        SetString(ldap, "base", ldapBase);
+        SetString(ldap, "user_object", userObject);
     }
 
     private static void ApplyTracing(Dictionary<string, object?> tree, IReadOnlyDictionary<string, string?> environment)

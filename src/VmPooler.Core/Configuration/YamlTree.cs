@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
@@ -21,18 +22,17 @@ internal static partial class YamlTree
     /// </summary>
     public static Dictionary<string, object?>? Parse(string yaml, string label, List<string> errors)
     {
-        var stream = new YamlStream();
-        try
+        if (!TryLoad(yaml, out var stream, out var error))
         {
-            using var reader = new StringReader(yaml);
-            stream.Load(new MergingParser(new Parser(reader)));
-        }
-        catch (YamlException ex)
-        {
-            errors.Add(string.Create(
-                CultureInfo.InvariantCulture,
-                $"{label}: invalid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {StripMark(ex)}"));
-            return null;
+            // Retry with the symbol keys quoted (see QuoteSymbolKeys); report the error of the text as written.
+            var quoted = QuoteSymbolKeys(yaml);
+            if (string.Equals(quoted, yaml, StringComparison.Ordinal) || !TryLoad(quoted, out stream, out _))
+            {
+                errors.Add(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{label}: invalid YAML at line {error.Start.Line}, column {error.Start.Column}: {StripMark(error)}"));
+                return null;
+            }
         }
 
         if (stream.Documents.Count == 0)
@@ -131,6 +131,40 @@ internal static partial class YamlTree
         }
     }
 
+    /// <summary>
+    /// Works around a YamlDotNet scanner bug: a plain scalar starting with ':' right after a flow collection
+    /// (<c>allowed_tags: [a, b]</c> followed by a <c>:pools:</c> line) is mis-scanned and the document rejected.
+    /// Quotes every Ruby-symbol key at the start of a line (<c>:pools:</c> → <c>':pools':</c>, the same key once
+    /// the colon is stripped), leaving block scalar text alone. Only used when the document as written fails to load.
+    /// </summary>
+    internal static string QuoteSymbolKeys(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        var blockIndent = -1;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            var indent = line.Length - line.TrimStart(' ').Length;
+            if (blockIndent >= 0)
+            {
+                if (line.Trim().Length == 0 || indent > blockIndent)
+                {
+                    continue;
+                }
+
+                blockIndent = -1;
+            }
+
+            lines[i] = SymbolKey().Replace(line, "$1'$2'$3");
+            if (BlockScalarStart().IsMatch(line))
+            {
+                blockIndent = indent;
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+
     /// <summary>A mapping key without the Ruby-symbol colon: <c>:pools</c> → <c>pools</c>.</summary>
     public static string PlainKey(string key) => key.Length > 1 && key[0] == ':' ? key[1..] : key;
 
@@ -156,29 +190,90 @@ internal static partial class YamlTree
 
                 return list;
             case YamlMappingNode mapping:
-                var map = new Dictionary<string, object?>(mapping.Children.Count, StringComparer.Ordinal);
-                foreach (var (keyNode, valueNode) in mapping.Children)
-                {
-                    if (keyNode is not YamlScalarNode { Value: { } rawKey })
-                    {
-                        errors.Add(string.Create(
-                            CultureInfo.InvariantCulture,
-                            $"{label}: line {keyNode.Start.Line}: mapping keys must be plain strings"));
-                        continue;
-                    }
+                return ConvertMapping(mapping, label, errors);
+            default:
+                return null;
+        }
+    }
 
-                    var key = PlainKey(rawKey);
-                    if (!map.TryAdd(key, Convert(valueNode, label, errors)))
+    /// <summary>A mapping; <c>&lt;&lt;</c> merge keys supply the keys the mapping does not set itself.</summary>
+    private static Dictionary<string, object?> ConvertMapping(YamlMappingNode mapping, string label, List<string> errors)
+    {
+        var map = new Dictionary<string, object?>(mapping.Children.Count, StringComparer.Ordinal);
+        var merged = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            if (keyNode is not YamlScalarNode { Value: { } rawKey } keyScalar)
+            {
+                errors.Add(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{label}: line {keyNode.Start.Line}: mapping keys must be plain strings"));
+                continue;
+            }
+
+            var value = Convert(valueNode, label, errors);
+            if (rawKey == "<<" && keyScalar.Style == ScalarStyle.Plain)
+            {
+                var sources = value switch
+                {
+                    Dictionary<string, object?> single => [single],
+                    List<object?> list when list.TrueForAll(item => item is Dictionary<string, object?>) =>
+                        list.ConvertAll(item => (Dictionary<string, object?>)item!),
+                    _ => null,
+                };
+                if (sources is null)
+                {
+                    errors.Add(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"{label}: line {keyNode.Start.Line}: a '<<' merge key needs a mapping or a list of mappings"));
+                    continue;
+                }
+
+                foreach (var (sourceKey, sourceValue) in sources.SelectMany(source => source))
+                {
+                    if (map.TryAdd(sourceKey, sourceValue))
                     {
-                        errors.Add(string.Create(
-                            CultureInfo.InvariantCulture,
-                            $"{label}: line {keyNode.Start.Line}: duplicate key \"{key}\" (a leading ':' does not make a different key)"));
+                        merged.Add(sourceKey);
                     }
                 }
 
-                return map;
-            default:
-                return null;
+                continue;
+            }
+
+            var key = PlainKey(rawKey);
+            if (map.TryAdd(key, value))
+            {
+                continue;
+            }
+
+            if (merged.Remove(key))
+            {
+                map[key] = value;
+                continue;
+            }
+
+            errors.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{label}: line {keyNode.Start.Line}: duplicate key \"{key}\" (a leading ':' does not make a different key)"));
+        }
+
+        return map;
+    }
+
+    private static bool TryLoad(string yaml, out YamlStream stream, [NotNullWhen(false)] out YamlException? error)
+    {
+        stream = new YamlStream();
+        try
+        {
+            using var reader = new StringReader(yaml);
+            stream.Load(reader);
+            error = null;
+            return true;
+        }
+        catch (YamlException ex)
+        {
+            error = ex;
+            return false;
         }
     }
 
@@ -197,6 +292,12 @@ internal static partial class YamlTree
         errors.Add(message);
         return null;
     }
+
+    [GeneratedRegex(@"^(\s*(?:-\s+)*)(:[^\s'""#,\[\]{}:|>&*!%@`][^\s:]*)(:(?:\s|$))", RegexOptions.CultureInvariant)]
+    private static partial Regex SymbolKey();
+
+    [GeneratedRegex(@"(?:^|[\s:-])[|>][-+0-9]*\s*(?:#.*)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex BlockScalarStart();
 
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ", RegexOptions.CultureInvariant)]
     private static partial Regex MarkPrefix();

@@ -722,6 +722,51 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoadYaml_MergeKeyThenExplicitKeys_ExplicitKeysWin()
+    {
+        var pool = Load("""
+            :defaults: &defaults
+              size: 3
+              template: base
+            :pools:
+              - <<: *defaults
+                name: a
+                template: own
+            """).Pools.Single();
+
+        pool.Size.ShouldBe(3);
+        pool.Template.ShouldBe("own");
+    }
+
+    [Fact]
+    public void LoadYaml_SymbolKeyAfterFlowSequence_Parsed()
+    {
+        // YamlDotNet alone rejects a ':key' line right after a flow collection; the loader works around it.
+        var options = Load("""
+            :config:
+              allowed_tags: [project, owner]
+            :pools:
+              - name: centos
+                alias: [el]
+                :size: 1
+            :tagfilter:
+              url: '(.*)\/'
+            """);
+
+        options.Config.AllowedTags.ShouldBe(["project", "owner"]);
+        options.Pools.Single().Size.ShouldBe(1);
+        options.TagFilter.ContainsKey("url").ShouldBeTrue();
+    }
+
+    [Fact]
+    public void QuoteSymbolKeys_SymbolKeysOutsideBlockScalars_Quoted()
+    {
+        var quoted = YamlTree.QuoteSymbolKeys(":a: [1]\n  - :b: 2\ntext: |\n  :not_a_key: x\n:c:\n  d: e\n");
+
+        quoted.ShouldBe("':a': [1]\n  - ':b': 2\ntext: |\n  :not_a_key: x\n':c':\n  d: e\n");
+    }
+
+    [Fact]
     public void Load_ExplicitPath_WinsOverEverything()
     {
         using var dir = new TempDirectory();
@@ -916,6 +961,24 @@ public class ConfigLoaderTests
             ":config:\n  extra_config: extra.yaml\n" + Pool("main"), NoEnvironment, "inline", dir.Path);
 
         options.Pools.Select(p => p.Name).ShouldBe(["main", "extra"]);
+    }
+
+    [Fact]
+    public void Load_RepositoryDemoConfig_Loads()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "VmPooler.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        root.ShouldNotBeNull("the repository root (VmPooler.slnx) was not found above the test binaries");
+        using var empty = new TempDirectory();
+
+        var options = ConfigLoader.Load(null, NoEnvironment, empty.Path, Path.Combine(root.FullName, "examples", "vmpooler.yaml"));
+
+        options.Source.ShouldBe("demo");
+        options.Pools.ShouldNotBeEmpty();
     }
 
     private static string Pool(string name) => $":pools:\n  - name: {name}\n    size: 1\n";
