@@ -21,8 +21,11 @@ public static class VmPoolerApi
         v3.MapStatusApi();
         v3.MapNotYetImplemented();
 
-        endpoints.MapGet("/dashboard", () => Results.Redirect("/dashboard/"));
-        endpoints.MapGet("/dashboard/{**rest}", (string? rest) => ApiResults.NotImplemented("The dashboard"));
+        // One route for /dashboard and everything under it: routing ignores a trailing slash, so a separate
+        // "/dashboard" redirect route would also catch "/dashboard/" and redirect it to itself.
+        endpoints.MapGet("/dashboard/{**rest}", (HttpContext context) => context.Request.Path.Value == "/dashboard"
+            ? Results.Redirect("/dashboard/")
+            : ApiResults.NotImplemented("The dashboard"));
         endpoints.MapFallback(() => ApiResults.Fail(StatusCodes.Status404NotFound));
         return endpoints;
     }

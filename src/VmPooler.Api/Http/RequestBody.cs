@@ -79,7 +79,12 @@ public static class RequestBody
 
             return new(body, null);
         }
-        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException or DecoderFallbackException)
+        catch (ArgumentException)
+        {
+            // JsonObject refuses a key it already holds; the original silently kept the last value.
+            return new(null, "Invalid JSON: duplicate key in object");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or DecoderFallbackException)
         {
             return new(null, "Invalid JSON: " + FirstLine(ex.Message));
         }

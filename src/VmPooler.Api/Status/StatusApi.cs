@@ -165,7 +165,9 @@ public static class StatusApi
     /// </summary>
     private static Func<string, bool> Wanted(HttpRequest request)
     {
-        if (!request.Query.TryGetValue("view", out var view) || request.QueryString.Value?.Contains("view=", StringComparison.Ordinal) != true)
+        var hasViewValue = (request.QueryString.Value ?? "").TrimStart('?').Split('&')
+            .Any(pair => pair.StartsWith("view=", StringComparison.Ordinal));
+        if (!request.Query.TryGetValue("view", out var view) || !hasViewValue)
         {
             return _ => true;
         }

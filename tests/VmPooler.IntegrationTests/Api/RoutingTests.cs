@@ -1,0 +1,178 @@
+using System.Net;
+using VmPooler.IntegrationTests.Fixtures;
+
+namespace VmPooler.IntegrationTests.Api;
+
+/// <summary>
+/// What the server answers outside the happy paths (spec §2.1, §2.2, §2.9): the root redirect, unknown routes and
+/// wrong methods as <c>404 {"ok": false}</c> (never a framework default such as 405), optional trailing slashes, and
+/// 501 for the routes this version does not implement. No test here changes state, so they share one server.
+/// </summary>
+public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFixture>
+{
+    private VmPoolerServer Server => fixture.Server;
+
+    [Fact]
+    public async Task GetRoot_Always_RedirectsToDashboard()
+    {
+        var response = await Server.GetAsync("/");
+
+        response.Status.ShouldBe(HttpStatusCode.Found);
+        response.Headers["Location"].ShouldBe("/dashboard/");
+    }
+
+    [Fact]
+    public async Task GetDashboard_WithoutSlash_RedirectsToDashboardWithSlash()
+    {
+        var response = await Server.GetAsync("/dashboard");
+
+        response.Status.ShouldBe(HttpStatusCode.Found);
+        response.Headers["Location"].ShouldBe("/dashboard/");
+    }
+
+    [Fact]
+    public async Task GetDashboard_WithSlash_DoesNotRedirectToItself()
+    {
+        var response = await Server.GetAsync("/dashboard/");
+
+        // A 302 to /dashboard/ from /dashboard/ is a redirect loop for every browser.
+        (response.Status == HttpStatusCode.Found && response.Headers.GetValueOrDefault("Location") == "/dashboard/")
+            .ShouldBeFalse($"GET /dashboard/ answered {(int)response.Status} with Location {response.Headers.GetValueOrDefault("Location")}");
+    }
+
+    [Theory]
+    [InlineData("GET", "/nosuchroute")]
+    [InlineData("POST", "/nosuchroute")]
+    [InlineData("GET", "/api/v3/nosuchroute")]
+    [InlineData("POST", "/api/v3/nosuchroute")]
+    [InlineData("PUT", "/api/v3/nosuchroute")]
+    [InlineData("DELETE", "/api/v3/nosuchroute")]
+    [InlineData("PATCH", "/api/v3/nosuchroute")]
+    [InlineData("GET", "/api/v3")]
+    [InlineData("GET", "/api/v4/vm")]
+    [InlineData("GET", "/api/v3/vm/a/b/c")]
+    [InlineData("GET", "/api/v3/status/extra")]
+    public async Task UnknownRoute_AnyMethod_Returns404OkFalse(string method, string path)
+    {
+        var response = await Server.SendAsync(new HttpMethod(method), path);
+
+        response.ShouldBeOkFalse(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("PATCH", "/api/v3/vm/x")]
+    [InlineData("PATCH", "/api/v3/vm")]
+    [InlineData("PUT", "/api/v3/vm")]
+    [InlineData("DELETE", "/api/v3/vm")]
+    [InlineData("DELETE", "/api/v3/status")]
+    [InlineData("PUT", "/api/v3/status")]
+    [InlineData("POST", "/api/v3/status")]
+    [InlineData("POST", "/api/v3/poolstat")]
+    [InlineData("DELETE", "/api/v3/totalrunning")]
+    [InlineData("OPTIONS", "/api/v3/status")]
+    [InlineData("GET", "/api/v3/vm/x/snapshot")]
+    [InlineData("POST", "/")]
+    public async Task KnownPath_WrongMethod_Returns404OkFalseNot405(string method, string path)
+    {
+        var response = await Server.SendAsync(new HttpMethod(method), path);
+
+        response.ShouldBeOkFalse(HttpStatusCode.NotFound);
+        response.Headers.ContainsKey("Allow").ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task NotFound_Body_IsPrettyPrintedWithTwoSpaces()
+    {
+        var response = await Server.GetAsync("/api/v3/nosuchroute");
+
+        response.Body.ShouldBe("{\n  \"ok\": false\n}");
+    }
+
+    [Theory]
+    [InlineData("/api/v3/status/")]
+    [InlineData("/api/v3/vm/")]
+    [InlineData("/api/v3/totalrunning/")]
+    [InlineData("/api/v3/poolstat/?pool=debian")]
+    public async Task KnownRoute_TrailingSlash_IsOptional(string path)
+    {
+        var withSlash = await Server.GetAsync(path);
+        var without = await Server.GetAsync(path.Replace("/?", "?", StringComparison.Ordinal).TrimEnd('/'));
+
+        withSlash.ShouldBeJson(HttpStatusCode.OK);
+        without.ShouldBeJson(HttpStatusCode.OK);
+        withSlash.Json.GetValueKind().ShouldBe(without.Json.GetValueKind());
+        if (withSlash.Json is System.Text.Json.Nodes.JsonObject)
+        {
+            withSlash.Keys.ShouldBe(without.Keys);
+        }
+        else
+        {
+            withSlash.Body.ShouldBe(without.Body);
+        }
+    }
+
+    [Fact]
+    public async Task GetVmHost_TrailingSlash_IsOptional()
+    {
+        (await Server.GetAsync("/api/v3/vm/nosuchvm/")).ShouldBeOkFalse(HttpStatusCode.NotFound);
+        (await Server.GetAsync("/api/v3/vm/bad_host!/")).ShouldBeError(HttpStatusCode.BadRequest).ShouldBe("Invalid hostname format");
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v3/token")]
+    [InlineData("POST", "/api/v3/token")]
+    [InlineData("GET", "/api/v3/token/abc123")]
+    [InlineData("DELETE", "/api/v3/token/abc123")]
+    [InlineData("POST", "/api/v3/ondemandvm")]
+    [InlineData("POST", "/api/v3/ondemandvm/debian")]
+    [InlineData("POST", "/api/v3/ondemandvm/debian+centos")]
+    [InlineData("GET", "/api/v3/ondemandvm/some-request-id")]
+    [InlineData("DELETE", "/api/v3/ondemandvm/some-request-id")]
+    [InlineData("GET", "/api/v3/config")]
+    [InlineData("GET", "/api/v3/full_config")]
+    [InlineData("POST", "/api/v3/config/poolsize")]
+    [InlineData("DELETE", "/api/v3/config/poolsize/debian")]
+    [InlineData("POST", "/api/v3/config/pooltemplate")]
+    [InlineData("DELETE", "/api/v3/config/pooltemplate/debian")]
+    [InlineData("POST", "/api/v3/config/clonetarget")]
+    [InlineData("POST", "/api/v3/poolreset")]
+    [InlineData("GET", "/api/v3/summary")]
+    [InlineData("GET", "/api/v3/summary/boot")]
+    [InlineData("GET", "/api/v3/summary/boot/duration")]
+    [InlineData("POST", "/api/v3/vm/d1/disk/8")]
+    [InlineData("POST", "/api/v3/vm/d1/snapshot")]
+    [InlineData("POST", "/api/v3/vm/d1/snapshot/abc")]
+    [InlineData("GET", "/dashboard/")]
+    [InlineData("GET", "/dashboard/stats/vmpooler/pool")]
+    [InlineData("GET", "/dashboard/stats/vmpooler/running")]
+    public async Task UnimplementedRoute_Returns501WithMessage(string method, string path)
+    {
+        var response = await Server.SendAsync(new HttpMethod(method), path);
+
+        var error = response.ShouldBeError(HttpStatusCode.NotImplemented);
+        error.ShouldContain("not implemented", Case.Insensitive);
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v3/vm")]
+    [InlineData("GET", "/api/v3/status")]
+    [InlineData("GET", "/api/v3/poolstat?pool=debian")]
+    [InlineData("GET", "/api/v3/totalrunning")]
+    [InlineData("GET", "/api/v3/vm/nosuchvm")]
+    [InlineData("GET", "/api/v3/vm/bad_host!")]
+    [InlineData("POST", "/api/v3/vm")]
+    [InlineData("POST", "/api/v3/vm/nosuchpool")]
+    [InlineData("POST", "/api/v3/vm/debian")]
+    [InlineData("PUT", "/api/v3/vm/nosuchvm")]
+    [InlineData("DELETE", "/api/v3/vm/nosuchvm")]
+    [InlineData("GET", "/api/v3/nosuchroute")]
+    [InlineData("GET", "/api/v3/summary")]
+    public async Task ApiAnswer_AnyRoute_IsLabelledExactlyApplicationJson(string method, string path)
+    {
+        var response = await Server.SendAsync(new HttpMethod(method), path);
+
+        response.ContentType.ShouldBe("application/json");
+        response.Headers["Content-Type"].ShouldBe("application/json");
+        _ = response.Json;
+    }
+}
