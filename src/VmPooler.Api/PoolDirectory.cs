@@ -83,7 +83,9 @@ public sealed class PoolDirectory
     private int PickFirst(List<string> candidates)
     {
         var weights = _options.Config.BackendWeight;
-        var weighted = weights.Count > 0 && candidates.All(c => CloneTarget(c) is { } target && weights.ContainsKey(target));
+        var weighted = weights.Count > 0
+            && candidates.All(c => CloneTarget(c) is { } target && weights.ContainsKey(target))
+            && candidates.Sum(c => Math.Max(0, weights[CloneTarget(c)!])) > 0;
         int index;
         lock (_randomGate)
         {

@@ -71,6 +71,10 @@ public sealed class PoolReconciler : IAsyncDisposable
         var provider = _providers[pool.Provider];
         var timings = LifecycleRules.TimingsFor(pool, _options.Config);
 
+        // The inventory is read before the provider is listed: a VM whose destroy finishes in between then merely
+        // looks missing (and forgetting it again does nothing), instead of looking unknown and being destroyed twice.
+        // A VM cloned in between is registered as pending before its clone starts, so it is never taken for unknown.
+        var snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
         IReadOnlyList<string> listed;
         try
         {
@@ -82,7 +86,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         }
 
         var inProvider = new HashSet<string>(listed, StringComparer.Ordinal);
-        var snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
+        var known = snapshot.Names();
         var now = _time.GetUtcNow();
         var work = 0;
         var ready = snapshot.Ready.Count;
@@ -92,7 +96,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         // 1. VMs the provider has and the inventory does not know: track them as completed, then destroy them.
         foreach (var name in inProvider)
         {
-            if (!_busy.ContainsKey(name) && !snapshot.Contains(name))
+            if (!_busy.ContainsKey(name) && !known.Contains(name))
             {
                 var fields = new Dictionary<string, string>
                 {

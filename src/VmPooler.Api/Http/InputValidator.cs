@@ -49,9 +49,10 @@ public static partial class InputValidator
         count = 0;
         string? text = value?.GetValueKind() switch
         {
+            null or JsonValueKind.Null => null,
             JsonValueKind.String => value.GetValue<string>(),
             JsonValueKind.Number => value.ToJsonString(),
-            _ => null,
+            _ => "not a number",
         };
         if (string.IsNullOrEmpty(text))
         {
@@ -115,6 +116,7 @@ public static partial class InputValidator
     [GeneratedRegex(@"\A[A-Za-z0-9_.-]+\z")]
     private static partial Regex TagKeyPattern();
 
-    [GeneratedRegex(@"\A[\w\s\-.@:/]*\z")]
+    // Ruby's \w and \s are ASCII-only: word characters, whitespace, and - . @ : /
+    [GeneratedRegex(@"\A[A-Za-z0-9_ \t\r\n\f\v\-.@:/]*\z")]
     private static partial Regex TagValuePattern();
 }

@@ -54,6 +54,11 @@ public static class RequestBody
     /// <summary>Parses and checks a body that has already been read.</summary>
     public static Result Parse(ReadOnlySpan<byte> bytes)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return new(null, "Invalid JSON: the body is not valid UTF-8");
+        }
+
         try
         {
             var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = MaxBytes + 1 });
@@ -65,24 +70,9 @@ public static class RequestBody
                 }
             }
 
-            var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth + 1 });
-            if (node is not JsonObject body)
-            {
-                return new(null, "Request body must be a JSON object");
-            }
-
-            // Duplicate keys are rejected rather than silently resolved.
-            _ = body.Count;
-            foreach (var _ in body)
-            {
-            }
-
-            return new(body, null);
-        }
-        catch (ArgumentException)
-        {
-            // JsonObject refuses a key it already holds; the original silently kept the last value.
-            return new(null, "Invalid JSON: duplicate key in object");
+            // Duplicate keys, at any depth, are rejected rather than silently resolved.
+            var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth + 1, AllowDuplicateProperties = false });
+            return node is JsonObject body ? new(body, null) : new(null, "Request body must be a JSON object");
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or DecoderFallbackException)
         {

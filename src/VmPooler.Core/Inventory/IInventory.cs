@@ -122,8 +122,9 @@ public sealed record PoolSnapshot(
     IReadOnlyList<VmRecord> Running,
     IReadOnlyList<VmRecord> Completed)
 {
-    public bool Contains(string vm)
-        => Pending.Any(v => v.Name == vm) || Ready.Any(v => v.Name == vm) || Running.Any(v => v.Name == vm) || Completed.Any(v => v.Name == vm);
+    /// <summary>The names of every VM in the snapshot.</summary>
+    public HashSet<string> Names()
+        => [.. Pending.Select(v => v.Name), .. Ready.Select(v => v.Name), .. Running.Select(v => v.Name), .. Completed.Select(v => v.Name)];
 }
 
 /// <summary>Counts of one pool's VMs per state; <paramref name="Cloning"/> counts the pending VMs whose clone has not finished.</summary>

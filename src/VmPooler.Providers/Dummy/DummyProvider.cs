@@ -33,7 +33,11 @@ public sealed class DummyProvider : IVmProvider
 
     public Task<IReadOnlyList<string>> VmsInPoolAsync(PoolOptions pool, CancellationToken cancellationToken)
     {
-        MaybeFail(_options.VmsInPoolFailPercent, "vms_in_pool");
+        if (Chance(_options.VmsInPoolFailPercent))
+        {
+            return Task.FromException<IReadOnlyList<string>>(Injected("vms_in_pool"));
+        }
+
         IReadOnlyList<string> names = [.. _vms.Values.Where(v => v.Pool == pool.Name).Select(v => v.Name)];
         return Task.FromResult(names);
     }
@@ -84,8 +88,9 @@ public sealed class DummyProvider : IVmProvider
             return Task.FromResult(ReadyCheckResult.NotReady("powered off"));
         }
 
-        MaybeFail(_options.VmReadyFailPercent, "vm_ready?");
-        return Task.FromResult(ReadyCheckResult.Ready);
+        return Chance(_options.VmReadyFailPercent)
+            ? Task.FromException<ReadyCheckResult>(Injected("vm_ready?"))
+            : Task.FromResult(ReadyCheckResult.Ready);
     }
 
     public Task<ProviderVm?> GetVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
@@ -109,9 +114,15 @@ public sealed class DummyProvider : IVmProvider
 
     public async Task<bool> DestroyVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
     {
-        if (Find(pool, vmName) is null)
+        if (!_vms.TryGetValue(vmName, out var vm))
         {
             return true;
+        }
+
+        if (vm.Pool != pool.Name)
+        {
+            // Not this pool's VM: it is not destroyed, so it is not "gone" either.
+            return false;
         }
 
         await DelayAsync(TimeSpan.Zero, _options.DestroyVmMaxShutdownTime, cancellationToken);
@@ -226,9 +237,11 @@ public sealed class DummyProvider : IVmProvider
     {
         if (Chance(percent))
         {
-            throw new DummyProviderException($"dummy provider: injected {operation} failure");
+            throw Injected(operation);
         }
     }
+
+    private static DummyProviderException Injected(string operation) => new($"dummy provider: injected {operation} failure");
 }
 
 /// <summary>A VM held by the dummy provider.</summary>

@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
+using VmPooler.Manager;
+using VmPooler.Providers.Dummy;
+using VmPooler.Tests.Shared;
+
+namespace VmPooler.Tests.Manager;
+
+/// <summary>
+/// The manager service end to end in process: a manual clock that never moves unless a test says so, so every pass seen
+/// here was triggered by an event (start, a finished clone, a checkout), not by a timer.
+/// </summary>
+public sealed class PoolManagerServiceTests : IAsyncLifetime
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly MemoryInventory _inventory;
+    private PoolReconciler? _reconciler;
+    private PoolManagerService? _service;
+
+    public PoolManagerServiceTests()
+    {
+        _inventory = new MemoryInventory(_time);
+    }
+
+    private static PoolOptions PoolOf(string name, int size) => new() { Name = name, Size = size, Provider = "dummy", Template = name };
+
+    private PoolManagerService Start(DummyProviderOptions? dummy = null, params PoolOptions[] pools)
+    {
+        var options = new VmPoolerOptions
+        {
+            Pools = pools,
+            Providers = new Dictionary<string, ProviderOptions> { ["dummy"] = new() { Name = "dummy", ProviderClass = "dummy" } },
+        };
+        var provider = new DummyProvider("dummy", dummy ?? new DummyProviderOptions(), _time, new Random(1));
+        _reconciler = new PoolReconciler(options, _inventory, [provider], _time, NullLogger<PoolReconciler>.Instance);
+        _service = new PoolManagerService(options, _inventory, _reconciler, _time, NullLogger<PoolManagerService>.Instance);
+        return _service;
+    }
+
+    private async Task<PoolCounts> CountsAsync(string pool) => (await _inventory.GetCountsAsync([pool], CancellationToken.None))[pool];
+
+    private Task WaitForCountsAsync(string pool, Func<PoolCounts, bool> condition, string because)
+        => AsyncTestHelpers.WaitUntilAsync(async () => condition(await CountsAsync(pool)), because);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_service is not null)
+        {
+            await _service.StopAsync(CancellationToken.None).DefaultTimeout();
+            _service.Dispose();
+        }
+
+        if (_reconciler is not null)
+        {
+            await _reconciler.DisposeAsync().AsTask().DefaultTimeout();
+        }
+    }
+
+    [Fact]
+    public async Task StartAsync_SeveralPools_EachFillsToItsSize()
+    {
+        var service = Start(null, PoolOf("small", 2), PoolOf("large", 5), PoolOf("none", 0));
+
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+
+        await WaitForCountsAsync("small", c => c.Ready == 2, "small has 2 ready VMs");
+        await WaitForCountsAsync("large", c => c.Ready == 5, "large has 5 ready VMs");
+        (await CountsAsync("small")).ShouldBe(new PoolCounts(0, 2, 0, 0));
+        (await CountsAsync("large")).ShouldBe(new PoolCounts(0, 5, 0, 0));
+        (await CountsAsync("none")).ShouldBe(default);
+        service.PassCount("none").ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task Checkout_FullPool_RefilledAtOnceWithoutClockAdvance()
+    {
+        var service = Start(null, PoolOf("pool", 2));
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await WaitForCountsAsync("pool", c => c.Ready == 2, "the pool is full");
+        var before = _time.GetUtcNow();
+
+        var result = await _inventory.CheckoutAsync([new CheckoutItem("pool", ["pool"])], new CheckoutContext(before), CancellationToken.None);
+
+        result.Succeeded.ShouldBeTrue();
+        await WaitForCountsAsync("pool", c => c is { Ready: 2, Running: 1 }, "the checked-out VM is replaced");
+        _time.GetUtcNow().ShouldBe(before);
+        (await CountsAsync("pool")).ShouldBe(new PoolCounts(0, 2, 1, 0));
+    }
+
+    [Fact]
+    public async Task Return_RunningVm_DestroyedAtOnce()
+    {
+        var service = Start(null, PoolOf("pool", 1));
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await WaitForCountsAsync("pool", c => c.Ready == 1, "the pool is full");
+        var vm = (await _inventory.CheckoutAsync([new CheckoutItem("pool", ["pool"])], new CheckoutContext(_time.GetUtcNow()), CancellationToken.None))
+            .Allocations.Single().Vm;
+        await WaitForCountsAsync("pool", c => c.Ready == 1, "the pool is refilled");
+
+        (await _inventory.ReturnAsync(vm, CancellationToken.None)).Status.ShouldBe(ReturnStatus.Returned);
+
+        await AsyncTestHelpers.WaitUntilAsync(async () => (await _inventory.GetVmAsync(vm, CancellationToken.None))?.State is null, "the returned VM is destroyed");
+        (await CountsAsync("pool")).ShouldBe(new PoolCounts(0, 1, 0, 0));
+    }
+
+    [Fact]
+    public async Task StartAsync_ProviderListingFails_RetriedWithGrowingBackoff()
+    {
+        var service = Start(new DummyProviderOptions { VmsInPoolFailPercent = 100 }, PoolOf("pool", 1));
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") == 1, "the first pass ran");
+        _time.PendingTimers.ShouldBe(1);
+
+        // First retry after min (5 s), the next after 10 s.
+        _time.Advance(TimeSpan.FromSeconds(4));
+        _time.PendingTimers.ShouldBe(1);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") == 2, "the first retry ran");
+        _time.Advance(TimeSpan.FromSeconds(9));
+        _time.PendingTimers.ShouldBe(1);
+        service.PassCount("pool").ShouldBe(2);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") == 3, "the second retry ran");
+        (await CountsAsync("pool")).ShouldBe(default);
+    }
+
+    [Fact]
+    public async Task StopAsync_Running_StopsCleanlyAndIgnoresLaterEvents()
+    {
+        var service = Start(null, PoolOf("pool", 2));
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await WaitForCountsAsync("pool", c => c.Ready == 2, "the pool is full");
+
+        await service.StopAsync(CancellationToken.None).DefaultTimeout();
+
+        service.ExecuteTask.ShouldNotBeNull().IsCompletedSuccessfully.ShouldBeTrue();
+        var passes = service.PassCount("pool");
+        await _inventory.CheckoutAsync([new CheckoutItem("pool", ["pool"])], new CheckoutContext(_time.GetUtcNow()), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        service.PassCount("pool").ShouldBe(passes);
+        (await CountsAsync("pool")).ShouldBe(new PoolCounts(0, 1, 1, 0));
+    }
+
+    [Fact]
+    public async Task StopAsync_ClonesInFlight_StopsWithoutWaitingForThem()
+    {
+        var slow = new DummyProviderOptions { CreateVmMinTime = TimeSpan.FromHours(1), CreateVmMaxTime = TimeSpan.FromHours(1) };
+        var service = Start(slow, PoolOf("pool", 3));
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await AsyncTestHelpers.WaitUntilAsync(() => _reconciler!.ClonesInFlight == 3, "three clones are in flight");
+
+        await service.StopAsync(CancellationToken.None).DefaultTimeout();
+        await _reconciler!.DisposeAsync().AsTask().DefaultTimeout();
+        _reconciler = null;
+
+        service.ExecuteTask.ShouldNotBeNull().IsCompletedSuccessfully.ShouldBeTrue();
+        (await CountsAsync("pool")).Pending.ShouldBe(3);
+    }
+}
