@@ -122,16 +122,10 @@ public static class VmApi
     /// <summary>GET /vm/&lt;hostname&gt;: the VM's details (spec §2.4 field rules).</summary>
     public static async Task<IResult> GetVmAsync(string hostname, HttpContext context, ApiServices services)
     {
-        if (InputValidator.Hostname(hostname) is { } error)
-        {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, error);
-        }
-
-        var name = InputValidator.ShortName(hostname);
-        var vm = await services.Inventory.GetVmAsync(name, context.RequestAborted);
+        var (vm, failure) = await FindVmAsync(hostname, context, services);
         if (vm is null)
         {
-            return ApiResults.Fail(StatusCodes.Status404NotFound);
+            return failure!;
         }
 
         var now = services.Time.GetUtcNow();
@@ -230,16 +224,13 @@ public static class VmApi
     /// <summary>PUT /vm/&lt;hostname&gt;: set <c>lifetime</c> (hours from checkout) and/or <c>tags</c>.</summary>
     public static async Task<IResult> ModifyVmAsync(string hostname, HttpContext context, ApiServices services)
     {
-        if (InputValidator.Hostname(hostname) is { } hostnameError)
+        var (vm, failure) = await FindVmAsync(hostname, context, services);
+        if (vm is null)
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, hostnameError);
+            return failure!;
         }
 
-        var name = InputValidator.ShortName(hostname);
-        if (await services.Inventory.GetVmAsync(name, context.RequestAborted) is null)
-        {
-            return ApiResults.Fail(StatusCodes.Status404NotFound);
-        }
+        var name = vm.Name;
 
         var body = await RequestBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (body.Error is { } bodyError)
@@ -380,16 +371,10 @@ public static class VmApi
     /// <summary>DELETE /vm/&lt;hostname&gt;: return a checked-out VM (404 unless it was running, spec Q1).</summary>
     public static async Task<IResult> ReturnVmAsync(string hostname, HttpContext context, ApiServices services)
     {
-        if (InputValidator.Hostname(hostname) is { } error)
-        {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, error);
-        }
-
-        var name = InputValidator.ShortName(hostname);
-        var vm = await services.Inventory.GetVmAsync(name, context.RequestAborted);
+        var (vm, failure) = await FindVmAsync(hostname, context, services);
         if (vm is null)
         {
-            return ApiResults.Fail(StatusCodes.Status404NotFound);
+            return failure!;
         }
 
         if (vm.Get(VmFields.Token) is not null)
@@ -397,6 +382,7 @@ public static class VmApi
             return ApiResults.NotImplemented("Token authentication");
         }
 
+        var name = vm.Name;
         var outcome = await services.Inventory.ReturnAsync(name, context.RequestAborted);
         if (outcome.Status != ReturnStatus.Returned)
         {
@@ -405,6 +391,21 @@ public static class VmApi
 
         ApiLog.Returned(services.Logger, name, outcome.Pool!);
         return ApiResults.Ok();
+    }
+
+    /// <summary>
+    /// The VM a hostname route names (short name or FQDN), or the answer to give instead: 400 for an invalid hostname,
+    /// 404 for an unknown VM.
+    /// </summary>
+    private static async Task<(VmRecord? Vm, IResult? Failure)> FindVmAsync(string hostname, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } error)
+        {
+            return (null, ApiResults.Error(StatusCodes.Status400BadRequest, error));
+        }
+
+        var vm = await services.Inventory.GetVmAsync(InputValidator.ShortName(hostname), context.RequestAborted);
+        return vm is null ? (null, ApiResults.Fail(StatusCodes.Status404NotFound)) : (vm, null);
     }
 
     /// <summary>A lifetime as Ruby's <c>to_i</c> reads it: numbers truncate, strings by their leading integer.</summary>
