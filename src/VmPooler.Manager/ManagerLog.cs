@@ -9,6 +9,18 @@ internal static partial class ManagerLog
     [LoggerMessage(EventIds.ManagerStarting, LogLevel.Information, "[*] Pool manager starting: {PoolCount} pools, task_limit {TaskLimit}")]
     public static partial void Starting(ILogger logger, int poolCount, int taskLimit);
 
+    [LoggerMessage(EventIds.LeaseAcquired, LogLevel.Information, "[*] Manager lease acquired: this process now manages the pools")]
+    public static partial void LeaseAcquired(ILogger logger);
+
+    [LoggerMessage(EventIds.LeaseLost, LogLevel.Warning, "[!] Manager lease lost to another manager: standing by")]
+    public static partial void LeaseLost(ILogger logger);
+
+    [LoggerMessage(EventIds.StandingBy, LogLevel.Information, "[*] Another manager holds the lease: standing by (it expires {TimeToLive} after its holder stops renewing)")]
+    public static partial void StandingBy(ILogger logger, TimeSpan timeToLive);
+
+    [LoggerMessage(EventIds.LeaseUnavailable, LogLevel.Warning, "[!] Manager lease could not be checked: {Error}")]
+    public static partial void LeaseUnavailable(ILogger logger, string error);
+
     [LoggerMessage(EventIds.VmCloned, LogLevel.Information, "[+] [{Pool}] '{Vm}' cloned in {Seconds:0.00} seconds")]
     public static partial void Cloned(ILogger logger, string pool, string vm, double seconds);
 

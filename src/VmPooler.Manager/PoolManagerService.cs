@@ -17,6 +17,7 @@ public sealed class PoolManagerService : BackgroundService
     private readonly VmPoolerOptions _options;
     private readonly IInventory _inventory;
     private readonly PoolReconciler _reconciler;
+    private readonly IManagerLease _lease;
     private readonly TimeProvider _time;
     private readonly ILogger<PoolManagerService> _logger;
     private readonly PoolWorkQueue _queue;
@@ -27,8 +28,10 @@ public sealed class PoolManagerService : BackgroundService
         IInventory inventory,
         PoolReconciler reconciler,
         TimeProvider timeProvider,
-        ILogger<PoolManagerService> logger)
+        ILogger<PoolManagerService> logger,
+        IManagerLease? lease = null)
     {
+        _lease = lease ?? new ProcessLocalLease();
         _options = options;
         _inventory = inventory;
         _reconciler = reconciler;
@@ -48,6 +51,104 @@ public sealed class PoolManagerService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         ManagerLog.Starting(_logger, _options.Pools.Count, _options.Config.TaskLimit);
+        if (_lease is ProcessLocalLease)
+        {
+            // One process owns the embedded inventory: nothing to share, nothing to renew.
+            await RunPoolsAsync(stoppingToken);
+            return;
+        }
+
+        var holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+        var standingBy = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (!await TryLeaseAsync(holder, stoppingToken))
+            {
+                if (!standingBy)
+                {
+                    ManagerLog.StandingBy(_logger, LeaseTimeToLive);
+                    standingBy = true;
+                }
+
+                await Task.Delay(LeaseRenewal, _time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            standingBy = false;
+            ManagerLog.LeaseAcquired(_logger);
+            using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var renewal = RenewLeaseAsync(holder, leaseLost);
+            await RunPoolsAsync(leaseLost.Token);
+            await leaseLost.CancelAsync();
+            await renewal;
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                ManagerLog.LeaseLost(_logger);
+            }
+        }
+
+        try
+        {
+            await _lease.ReleaseAsync(holder, CancellationToken.None);
+        }
+        catch (InventoryUnavailableException)
+        {
+            // The lease simply runs out.
+        }
+    }
+
+    /// <summary>How long the manager lease lasts without renewal, and how often the holder renews it.</summary>
+    public static readonly TimeSpan LeaseTimeToLive = TimeSpan.FromSeconds(15);
+
+    public static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(5);
+
+    private async Task<bool> TryLeaseAsync(string holder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _lease.TryAcquireAsync(holder, LeaseTimeToLive, cancellationToken);
+        }
+        catch (InventoryUnavailableException ex)
+        {
+            ManagerLog.LeaseUnavailable(_logger, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Renews the lease until the manager stops; if another manager holds it now, stops this one's passes.</summary>
+    private async Task RenewLeaseAsync(string holder, CancellationTokenSource leaseLost)
+    {
+        var token = leaseLost.Token;
+        while (!token.IsCancellationRequested)
+        {
+            await Task.Delay(LeaseRenewal, _time, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (token.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                if (!await _lease.TryAcquireAsync(holder, LeaseTimeToLive, token))
+                {
+                    await leaseLost.CancelAsync();
+                    return;
+                }
+            }
+            catch (InventoryUnavailableException ex)
+            {
+                // Nothing works while the inventory is away anyway; keep going and renew when it is back.
+                ManagerLog.LeaseUnavailable(_logger, ex.Message);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunPoolsAsync(CancellationToken stoppingToken)
+    {
         using var subscription = _inventory.SubscribePoolChanges(pool =>
         {
             if (_states.ContainsKey(pool))

@@ -35,6 +35,7 @@ public sealed class PoolReconciler : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeSpan _dataTtl;
     private readonly TimeSpan _providerTimeout;
+    private readonly DateTimeOffset _startedAt;
 
     public PoolReconciler(
         VmPoolerOptions options,
@@ -54,6 +55,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         _destroySlots = new SemaphoreSlim(options.Config.TaskLimit, options.Config.TaskLimit);
         _dataTtl = TimeSpan.FromHours(options.Redis?.DataTtlHours ?? GlobalOptions.DefaultDataTtlHours);
         _providerTimeout = TimeSpan.FromSeconds(options.Config.ProviderTimeoutSeconds);
+        _startedAt = timeProvider.GetUtcNow();
     }
 
     /// <summary>Called with a pool name when background work on that pool finished (a clone), so it gets another pass.</summary>
@@ -227,6 +229,19 @@ public sealed class PoolReconciler : IAsyncDisposable
                 if (await MarkReadyAsync(pool, vm, checkedAt, ct))
                 {
                     Interlocked.Increment(ref becameReady);
+                }
+
+                return;
+            }
+
+            // Missing from the provider although its clone is over (it finished, or it belonged to a manager that has
+            // since died): it will never become ready, so stop counting it towards the pool at once.
+            if (!exists && (vm.Get(VmFields.CloneTime) is not null || vm.GetTime(VmFields.Clone) < _startedAt))
+            {
+                if (await _inventory.ForgetAsync(pool.Name, vm.Name, VmState.Pending, _dataTtl, cancellationToken: ct))
+                {
+                    ManagerLog.PendingVanished(_logger, pool.Name, vm.Name);
+                    Interlocked.Increment(ref leftPending);
                 }
 
                 return;

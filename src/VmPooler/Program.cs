@@ -93,11 +93,7 @@ return await root.Parse(args).InvokeAsync();
 static List<string> RoleProblems(VmPoolerOptions options, VmPoolerRole role)
 {
     var problems = new List<string>();
-    if (options.Redis is not null)
-    {
-        problems.Add("redis: the Redis inventory is not available in this version; remove the :redis: section to use the embedded in-memory inventory.");
-    }
-    else if (role != VmPoolerRole.All)
+    if (options.Redis is null && role != VmPoolerRole.All)
     {
         problems.Add($"--role {role.ToString().ToLowerInvariant()} needs an inventory shared between processes (a :redis: section); the embedded inventory only works with --role all.");
     }

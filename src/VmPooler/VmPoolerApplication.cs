@@ -12,6 +12,7 @@ using VmPooler.Core.Inventory;
 using VmPooler.Core.Providers;
 using VmPooler.Manager;
 using VmPooler.Providers;
+using VmPooler.Redis;
 
 namespace VmPooler;
 
@@ -82,7 +83,18 @@ public static class VmPoolerApplication
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
-        services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>()));
+        if (options.Redis is { } redis)
+        {
+            services.TryAddSingleton(sp => RedisConnection.Connect(redis, sp.GetRequiredService<ILogger<RedisConnection>>()));
+            services.TryAddSingleton<RedisInventory>();
+            services.TryAddSingleton<IInventory>(sp => sp.GetRequiredService<RedisInventory>());
+            services.TryAddSingleton<IManagerLease>(sp => sp.GetRequiredService<RedisInventory>());
+        }
+        else
+        {
+            services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IManagerLease, ProcessLocalLease>();
+        }
 
         if (role != VmPoolerRole.Manager)
         {
@@ -105,7 +117,13 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<IReadOnlyList<IVmProvider>>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PoolReconciler>>()));
-            services.AddSingleton<PoolManagerService>();
+            services.AddSingleton(sp => new PoolManagerService(
+                options,
+                sp.GetRequiredService<IInventory>(),
+                sp.GetRequiredService<PoolReconciler>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<PoolManagerService>>(),
+                sp.GetRequiredService<IManagerLease>()));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
 
 namespace VmPooler.Api.Http;
 
@@ -23,6 +24,15 @@ public static class HttpPipeline
             try
             {
                 await next(context);
+            }
+            catch (InventoryUnavailableException ex) when (!context.Response.HasStarted)
+            {
+                // Redis down or too slow: a clear, quick 503; the operation changed nothing.
+                context.Response.Clear();
+                await ApiResults.WriteAsync(
+                    context.Response,
+                    StatusCodes.Status503ServiceUnavailable,
+                    new JsonObject { ["ok"] = false, ["error"] = ex.Message });
             }
             catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {

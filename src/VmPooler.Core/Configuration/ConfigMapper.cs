@@ -212,6 +212,8 @@ internal sealed partial class ConfigMapper
                 ?? defaults.ConnectionPoolTimeoutSeconds,
             ReconnectAttempts = _reader.ReadInt(redis, "reconnect_attempts", "redis.reconnect_attempts", 0) ?? defaults.ReconnectAttempts,
             KeyPrefix = string.IsNullOrWhiteSpace(keyPrefix) ? defaults.KeyPrefix : keyPrefix,
+            OperationTimeoutSeconds = _reader.ReadNumber(redis, "operation_timeout", "redis.operation_timeout", NumberRule.Positive)
+                ?? defaults.OperationTimeoutSeconds,
         };
     }
 

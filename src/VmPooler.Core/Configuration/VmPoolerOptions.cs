@@ -233,6 +233,20 @@ public sealed record RedisOptions
 
     /// <summary><c>key_prefix</c> (our extension): prefix of every key, so several installations or tests share a server. Default <c>vmpooler</c>.</summary>
     public string KeyPrefix { get; init; } = "vmpooler";
+
+    /// <summary>
+    /// <c>operation_timeout</c> (seconds, our extension): the longest one inventory operation may take before the API
+    /// answers 503 and the manager backs off. Default 1.5.
+    /// </summary>
+    public double OperationTimeoutSeconds { get; init; } = 1.5;
+
+    /// <summary>
+    /// The endpoints to connect to: <c>server</c> may list several <c>host[:port]</c> entries separated by commas
+    /// (the nodes of a Redis Cluster); entries without a port use <see cref="Port"/>.
+    /// </summary>
+    public IReadOnlyList<string> Endpoints
+        => [.. Server.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(e => e.Contains(':', StringComparison.Ordinal) ? e : $"{e}:{Port}")];
 }
 
 /// <summary>The <c>:auth:</c> section.</summary>

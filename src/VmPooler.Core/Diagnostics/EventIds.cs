@@ -34,6 +34,10 @@ public static class EventIds
     public const int PoolEmpty = 2017;
     public const int ProviderBackoff = 2018;
     public const int CloneNameExhausted = 2019;
+    public const int LeaseAcquired = 2020;
+    public const int LeaseLost = 2021;
+    public const int StandingBy = 2022;
+    public const int LeaseUnavailable = 2023;
 
     // Providers
     public const int ProviderCall = 4001;

@@ -291,11 +291,12 @@ public class PoolReconcilerTests
     }
 
     [Fact]
-    public async Task ReconcileAsync_PendingGoneFromProvider_WaitsThenForgottenAtTimeout()
+    public async Task ReconcileAsync_PendingWithUnfinishedCloneGoneFromProvider_WaitsThenForgottenAtTimeout()
     {
         await using var h = new ReconcilerHarness(size: 0);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
         var clone = VmTime.Format(h.Time.GetUtcNow());
-        await h.Memory.AddPendingAsync(Pool, "ghost", new Dictionary<string, string> { [VmFields.Clone] = clone, [VmFields.CloneTime] = "1" }, CancellationToken.None);
+        await h.Memory.AddPendingAsync(Pool, "ghost", new Dictionary<string, string> { [VmFields.Clone] = clone }, CancellationToken.None);
 
         await h.PassAsync();
         (await h.VmAsync("ghost"))!.State.ShouldBe(VmState.Pending);
@@ -306,6 +307,32 @@ public class PoolReconcilerTests
         (await h.VmAsync("ghost"))!.State.ShouldBeNull();
         h.Log.Count(EventIds.PendingVanished).ShouldBe(1);
         h.Provider.Calls(nameof(h.Provider.DestroyVmAsync)).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_PendingWithFinishedCloneGoneFromProvider_ForgottenAtOnce()
+    {
+        await using var h = new ReconcilerHarness(size: 0);
+        var clone = VmTime.Format(h.Time.GetUtcNow());
+        await h.Memory.AddPendingAsync(Pool, "ghost", new Dictionary<string, string> { [VmFields.Clone] = clone, [VmFields.CloneTime] = "1" }, CancellationToken.None);
+
+        await h.PassAsync();
+
+        (await h.VmAsync("ghost"))!.State.ShouldBeNull();
+        h.Log.Count(EventIds.PendingVanished).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_PendingOfAnEarlierManagerGoneFromProvider_ForgottenAtOnce()
+    {
+        var earlier = VmTime.Format(new ManualTimeProvider().GetUtcNow() - TimeSpan.FromMinutes(1));
+        await using var h = new ReconcilerHarness(size: 0);
+        await h.Memory.AddPendingAsync(Pool, "orphan", new Dictionary<string, string> { [VmFields.Clone] = earlier }, CancellationToken.None);
+
+        await h.PassAsync();
+
+        (await h.VmAsync("orphan"))!.State.ShouldBeNull();
+        h.Log.Count(EventIds.PendingVanished).ShouldBe(1);
     }
 
     // ---- Clone failures ----

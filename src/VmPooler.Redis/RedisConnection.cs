@@ -1,0 +1,89 @@
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+using VmPooler.Core.Configuration;
+
+namespace VmPooler.Redis;
+
+/// <summary>
+/// One multiplexed connection to Redis (a single server or a cluster) shared by the whole process. It connects in the
+/// background and keeps reconnecting, so start-up never hangs on a Redis that is down; operations then fail fast and
+/// the API answers 503 until Redis is back.
+/// </summary>
+public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
+{
+    private readonly ConnectionMultiplexer _multiplexer;
+    private readonly ILogger _logger;
+
+    private RedisConnection(ConnectionMultiplexer multiplexer, RedisOptions options, ILogger logger)
+    {
+        _multiplexer = multiplexer;
+        _logger = logger;
+        Options = options;
+        Keys = new RedisKeys(options.KeyPrefix);
+        _multiplexer.ConnectionFailed += (_, e) => LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString());
+        _multiplexer.ConnectionRestored += (_, e) => LogConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+    }
+
+    public RedisOptions Options { get; }
+
+    public RedisKeys Keys { get; }
+
+    public IDatabase Database => _multiplexer.GetDatabase();
+
+    public ISubscriber Subscriber => _multiplexer.GetSubscriber();
+
+    public bool IsConnected => _multiplexer.IsConnected;
+
+    /// <summary>Starts connecting to the configured endpoints without waiting for Redis to answer.</summary>
+    public static RedisConnection Connect(RedisOptions options, ILogger<RedisConnection> logger)
+    {
+        var configuration = new ConfigurationOptions
+        {
+            AbortOnConnectFail = false,
+            ConnectTimeout = 2000,
+            SyncTimeout = (int)Math.Max(500, options.OperationTimeoutSeconds * 1000),
+            ResponseTimeout = (int)Math.Max(500, options.OperationTimeoutSeconds * 1000),
+            ConnectRetry = 3,
+            KeepAlive = 5,
+            ReconnectRetryPolicy = new LinearRetry(1000),
+            ClientName = "vmpooler",
+            Password = options.Password,
+        };
+        foreach (var endpoint in options.Endpoints)
+        {
+            configuration.EndPoints.Add(endpoint);
+        }
+
+        return new RedisConnection(ConnectionMultiplexer.Connect(configuration), options, logger);
+    }
+
+    /// <summary>Loads a script from the assembly's resources, with the shared prelude in front for per-pool scripts.</summary>
+    internal static string LoadScript(string name, bool withPrelude)
+    {
+        var text = ReadResource(name);
+        return withPrelude ? ReadResource("_prelude") + "\n" + text : text;
+    }
+
+    private static string ReadResource(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"VmPooler.Redis.Scripts.{name}.lua")
+            ?? throw new InvalidOperationException($"missing embedded script {name}.lua");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public void Dispose() => _multiplexer.Dispose();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _multiplexer.CloseAsync();
+        _multiplexer.Dispose();
+    }
+
+    [LoggerMessage(3001, LogLevel.Warning, "[redis] connection to {Endpoint} failed ({Failure}); reconnecting")]
+    private static partial void LogConnectionFailed(ILogger logger, string endpoint, string failure);
+
+    [LoggerMessage(3002, LogLevel.Information, "[redis] connection to {Endpoint} restored")]
+    private static partial void LogConnectionRestored(ILogger logger, string endpoint);
+}

@@ -1,0 +1,570 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+using VmPooler.Core.Inventory;
+
+namespace VmPooler.Redis;
+
+/// <summary>
+/// The inventory in Redis, shared by any number of API processes and a manager. Every transition is one Lua script on
+/// one pool's keys (one hash slot), so it is atomic on a single server and on a Redis Cluster alike; a VM is found from
+/// its name through a name → pool index. Every operation is bounded by <c>redis.operation_timeout</c> and reports an
+/// unreachable Redis as <see cref="InventoryUnavailableException"/>, never by hanging.
+/// </summary>
+public sealed partial class RedisInventory : IInventory, IManagerLease
+{
+    private const string StateField = "_state";
+    private const string PoolField = "_pool";
+    private const string ExpiresField = "_expires";
+
+    private static readonly string AddPendingScript = RedisConnection.LoadScript("add_pending", withPrelude: true);
+    private static readonly string MoveScript = RedisConnection.LoadScript("move", withPrelude: true);
+    private static readonly string ForgetScript = RedisConnection.LoadScript("forget", withPrelude: true);
+    private static readonly string AdoptScript = RedisConnection.LoadScript("adopt", withPrelude: true);
+    private static readonly string UpdateScript = RedisConnection.LoadScript("update", withPrelude: true);
+    private static readonly string TakeScript = RedisConnection.LoadScript("take", withPrelude: true);
+    private static readonly string RollbackScript = RedisConnection.LoadScript("rollback", withPrelude: true);
+    private static readonly string ReturnScript = RedisConnection.LoadScript("return", withPrelude: true);
+    private static readonly string GetScript = RedisConnection.LoadScript("get", withPrelude: true);
+    private static readonly string SnapshotScript = RedisConnection.LoadScript("snapshot", withPrelude: true);
+    private static readonly string CountsScript = RedisConnection.LoadScript("counts", withPrelude: true);
+    private static readonly string ReserveNameScript = RedisConnection.LoadScript("reserve_name", withPrelude: false);
+    private static readonly string LeaseScript = RedisConnection.LoadScript("lease", withPrelude: false);
+
+    private readonly RedisConnection _connection;
+    private readonly RedisKeys _keys;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _timeout;
+    private readonly ILogger _logger;
+
+    public RedisInventory(RedisConnection connection, TimeProvider timeProvider, ILogger<RedisInventory> logger)
+    {
+        _connection = connection;
+        _keys = connection.Keys;
+        _time = timeProvider;
+        _timeout = TimeSpan.FromSeconds(connection.Options.OperationTimeoutSeconds);
+        _logger = logger;
+    }
+
+    private IDatabase Db => _connection.Database;
+
+    public Task<bool> AddPendingAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                if (!await ClaimNameAsync(vm, pool))
+                {
+                    return false;
+                }
+
+                var added = await PoolScriptAsync(AddPendingScript, pool, [vm, pool, .. Pairs(fields)]);
+                if ((int)added == 1)
+                {
+                    return true;
+                }
+
+                await Db.HashDeleteAsync(_keys.Index, vm);
+                return false;
+            },
+            cancellationToken);
+
+    public Task<bool> MoveAsync(
+        string pool,
+        string vm,
+        VmState from,
+        VmState to,
+        IReadOnlyDictionary<string, string>? fields = null,
+        IReadOnlyDictionary<string, string?>? expect = null,
+        CancellationToken cancellationToken = default)
+        => GuardAsync(
+            async () =>
+            {
+                var args = new List<RedisValue> { vm, Name(from), Name(to), expect?.Count ?? 0 };
+                foreach (var (field, value) in expect ?? new Dictionary<string, string?>())
+                {
+                    args.Add(field);
+                    args.Add(value is null ? "0" : "1");
+                    args.Add(value ?? "");
+                }
+
+                args.AddRange(Pairs(fields));
+                return (int)await PoolScriptAsync(MoveScript, pool, [.. args]) == 1;
+            },
+            cancellationToken);
+
+    public Task<bool> ForgetAsync(
+        string pool,
+        string vm,
+        VmState from,
+        TimeSpan? keepMetadataFor,
+        IReadOnlyDictionary<string, string>? fields = null,
+        CancellationToken cancellationToken = default)
+        => GuardAsync(
+            async () =>
+            {
+                var keep = keepMetadataFor is { } k && k > TimeSpan.Zero ? (long)k.TotalMilliseconds : 0;
+                if ((int)await PoolScriptAsync(ForgetScript, pool, [vm, Name(from), keep, .. Pairs(fields)]) != 1)
+                {
+                    return false;
+                }
+
+                // Index bookkeeping (another slot): the name is released when its metadata goes.
+                if (keep > 0)
+                {
+                    await Db.SortedSetAddAsync(_keys.Expiring, vm, NowMs() + keep);
+                }
+                else
+                {
+                    await Task.WhenAll(Db.HashDeleteAsync(_keys.Index, vm), Db.SortedSetRemoveAsync(_keys.Expiring, vm));
+                }
+
+                return true;
+            },
+            cancellationToken);
+
+    public Task<bool> AdoptDiscoveredAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                if (await Db.HashGetAsync(_keys.Index, vm) is { IsNull: false } owner && owner != pool
+                    && await VmFieldsAsync((string)owner!, vm) is { Count: > 0 })
+                {
+                    // The name belongs to a live VM of another pool.
+                    return false;
+                }
+
+                if ((int)await PoolScriptAsync(AdoptScript, pool, [vm, pool, .. Pairs(fields)]) != 1)
+                {
+                    return false;
+                }
+
+                await Task.WhenAll(Db.HashSetAsync(_keys.Index, vm, pool), Db.SortedSetRemoveAsync(_keys.Expiring, vm));
+                return true;
+            },
+            cancellationToken);
+
+    public Task<bool> UpdateFieldsAsync(
+        string vm,
+        IReadOnlyDictionary<string, string> set,
+        IReadOnlyCollection<string>? remove = null,
+        CancellationToken cancellationToken = default)
+        => GuardAsync(
+            async () =>
+            {
+                if (await PoolOfAsync(vm) is not { } pool)
+                {
+                    return false;
+                }
+
+                var args = new List<RedisValue> { vm, remove?.Count ?? 0 };
+                args.AddRange((remove ?? []).Select(r => (RedisValue)r));
+                args.AddRange(Pairs(set));
+                return (int)await PoolScriptAsync(UpdateScript, pool, [.. args]) == 1;
+            },
+            cancellationToken);
+
+    public Task<CheckoutResult> CheckoutAsync(IReadOnlyList<CheckoutItem> items, CheckoutContext context, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var checkout = VmTime.Format(context.Now);
+                var taken = new List<Taken>();
+                foreach (var group in items.GroupBy(i => i.RequestedName, StringComparer.Ordinal))
+                {
+                    var wanted = group.ToList();
+                    var single = wanted[0].CandidatePools;
+                    if (single.Count == 1 && wanted.All(i => i.CandidatePools.Count == 1 && i.CandidatePools[0] == single[0]))
+                    {
+                        // One pool for the whole group: take them in one script, all or nothing.
+                        var got = await TakeAsync(single[0], wanted.Count, checkout, context);
+                        if (got.Count == 0)
+                        {
+                            return await FailAsync(group.Key);
+                        }
+
+                        taken.AddRange(got.Select(g => g with { Requested = group.Key }));
+                        continue;
+                    }
+
+                    foreach (var item in wanted)
+                    {
+                        Taken? found = null;
+                        foreach (var pool in item.CandidatePools)
+                        {
+                            var got = await TakeAsync(pool, 1, checkout, context);
+                            if (got.Count == 1)
+                            {
+                                found = got[0] with { Requested = item.RequestedName };
+                                break;
+                            }
+                        }
+
+                        if (found is null)
+                        {
+                            return await FailAsync(item.RequestedName);
+                        }
+
+                        taken.Add(found);
+                    }
+                }
+
+                foreach (var pool in taken.Select(t => t.Pool).Distinct(StringComparer.Ordinal))
+                {
+                    Publish(pool);
+                }
+
+                return new CheckoutResult([.. taken.Select(t => new Allocation(t.Requested, t.Pool, t.Vm))], null);
+
+                async Task<CheckoutResult> FailAsync(string requested)
+                {
+                    await RollbackAsync(taken, checkout, context);
+                    return CheckoutResult.Failed(requested);
+                }
+            },
+            cancellationToken);
+
+    /// <summary>Takes <paramref name="count"/> VMs from one pool; if the answer comes too late, puts them back when it does.</summary>
+    private async Task<List<Taken>> TakeAsync(string pool, int count, string checkout, CheckoutContext context)
+    {
+        var take = PoolScriptAsync(
+            TakeScript,
+            pool,
+            [count, checkout, context.Token ?? "", context.User ?? "", context.Lifetime?.ToString(CultureInfo.InvariantCulture) ?? ""]);
+        try
+        {
+            return ParseTaken(pool, await take.WaitAsync(_timeout, _time));
+        }
+        catch (TimeoutException)
+        {
+            // The caller will be told the inventory is unavailable; whatever the script took must not stay taken.
+            _ = take.ContinueWith(
+                async t =>
+                {
+                    if (t.IsCompletedSuccessfully && ParseTaken(pool, t.Result) is { Count: > 0 } late)
+                    {
+                        await RollbackAsync(late, checkout, context);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    private static List<Taken> ParseTaken(string pool, RedisResult result)
+    {
+        var values = (RedisValue[])result!;
+        var taken = new List<Taken>(values.Length / 2);
+        for (var i = 0; i + 1 < values.Length; i += 2)
+        {
+            taken.Add(new Taken("", pool, values[i]!, (double)values[i + 1]));
+        }
+
+        return taken;
+    }
+
+    private async Task RollbackAsync(List<Taken> taken, string checkout, CheckoutContext context)
+    {
+        foreach (var byPool in taken.GroupBy(t => t.Pool, StringComparer.Ordinal))
+        {
+            var args = new List<RedisValue> { checkout, context.Token is null ? "0" : "1", context.Lifetime is null ? "0" : "1" };
+            foreach (var t in byPool)
+            {
+                args.Add(t.Vm);
+                args.Add(t.Score);
+            }
+
+            try
+            {
+                await PoolScriptAsync(RollbackScript, byPool.Key, [.. args]);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogRollbackFailed(_logger, byPool.Key, string.Join(", ", byPool.Select(t => t.Vm)), ex.Message);
+            }
+        }
+    }
+
+    public Task<ReturnOutcome> ReturnAsync(string vm, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                if (await PoolOfAsync(vm) is not { } pool)
+                {
+                    return new ReturnOutcome(ReturnStatus.UnknownVm, null);
+                }
+
+                var outcome = (string?)await PoolScriptAsync(ReturnScript, pool, [vm]);
+                switch (outcome)
+                {
+                    case "returned":
+                        Publish(pool);
+                        return new ReturnOutcome(ReturnStatus.Returned, pool);
+                    case "not_running":
+                        return new ReturnOutcome(ReturnStatus.NotRunning, pool);
+                    default:
+                        return new ReturnOutcome(ReturnStatus.UnknownVm, null);
+                }
+            },
+            cancellationToken);
+
+    public Task<VmRecord?> GetVmAsync(string vm, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                if (await PoolOfAsync(vm) is not { } pool)
+                {
+                    return null;
+                }
+
+                var fields = await VmFieldsAsync(pool, vm);
+                return fields.Count == 0 ? null : ToRecord(vm, pool, fields);
+            },
+            cancellationToken);
+
+    public Task<PoolSnapshot> GetPoolAsync(string pool, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var parts = (RedisResult[])(await PoolScriptAsync(SnapshotScript, pool, []))!;
+                return new PoolSnapshot(pool, Records(parts[0]), Records(parts[1]), Records(parts[2]), Records(parts[3]));
+
+                List<VmRecord> Records(RedisResult part)
+                {
+                    var flat = (RedisResult[])part!;
+                    var records = new List<VmRecord>(flat.Length / 2);
+                    for (var i = 0; i + 1 < flat.Length; i += 2)
+                    {
+                        records.Add(ToRecord((string)flat[i]!, pool, ToDictionary((RedisValue[])flat[i + 1]!)));
+                    }
+
+                    return records;
+                }
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, PoolCounts>> GetCountsAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var names = pools.ToList();
+                var results = await Task.WhenAll(names.Select(p => PoolScriptAsync(CountsScript, p, [])));
+                var counts = new Dictionary<string, PoolCounts>(names.Count, StringComparer.Ordinal);
+                for (var i = 0; i < names.Count; i++)
+                {
+                    var c = (int[])results[i]!;
+                    counts[names[i]] = new PoolCounts(c[0], c[1], c[2], c[3], c[4]);
+                }
+
+                return (IReadOnlyDictionary<string, PoolCounts>)counts;
+            },
+            cancellationToken);
+
+    public Task RecordDurationAsync(DurationKind kind, string pool, string vm, double seconds, DateTimeOffset at, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var day = DateOnly.FromDateTime(at.UtcDateTime);
+                await Db.HashSetAsync(_keys.Durations(KindName(kind), day), $"{pool}:{vm}", seconds);
+                if (kind == DurationKind.Boot)
+                {
+                    await Db.HashSetAsync(_keys.LastBoot, pool, VmTime.Format(at));
+                }
+
+                return true;
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, double>> GetDurationsAsync(DurationKind kind, DateOnly day, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var entries = await Db.HashGetAllAsync(_keys.Durations(KindName(kind), day));
+                return (IReadOnlyDictionary<string, double>)entries.ToDictionary(e => (string)e.Name!, e => (double)e.Value, StringComparer.Ordinal);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastBootAsync(CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var entries = await Db.HashGetAllAsync(_keys.LastBoot);
+                var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+                foreach (var entry in entries)
+                {
+                    if (VmTime.Parse(entry.Value) is { } time)
+                    {
+                        result[entry.Name!] = time;
+                    }
+                }
+
+                return (IReadOnlyDictionary<string, DateTimeOffset>)result;
+            },
+            cancellationToken);
+
+    public Task RecordTagsAsync(string vm, IReadOnlyDictionary<string, string> tags, DateOnly day, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                await Db.HashSetAsync(_keys.Tags(day), [.. tags.Select(t => new HashEntry($"{vm}:{t.Key}", t.Value))]);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>The tag index of one day (<c>vm:tag</c> → value).</summary>
+    public Task<IReadOnlyDictionary<string, string>> GetTagsAsync(DateOnly day, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var entries = await Db.HashGetAllAsync(_keys.Tags(day));
+                return (IReadOnlyDictionary<string, string>)entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+            },
+            cancellationToken);
+
+    public IDisposable SubscribePoolChanges(Action<string> onPoolChanged)
+    {
+        Action<RedisChannel, RedisValue> handler = (_, pool) =>
+        {
+            if (!pool.IsNullOrEmpty)
+            {
+                onPoolChanged(pool!);
+            }
+        };
+        var subscriber = _connection.Subscriber;
+        subscriber.Subscribe(_keys.Events, handler);
+        return new Subscription(() => subscriber.Unsubscribe(_keys.Events, handler));
+    }
+
+    public Task<bool> TryAcquireAsync(string holder, TimeSpan timeToLive, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () => (int)await Db.ScriptEvaluateAsync(LeaseScript, [_keys.ManagerLease], [holder, (long)timeToLive.TotalMilliseconds, "acquire"]) == 1,
+            cancellationToken);
+
+    public Task ReleaseAsync(string holder, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () => (int)await Db.ScriptEvaluateAsync(LeaseScript, [_keys.ManagerLease], [holder, 0, "release"]) == 1,
+            cancellationToken);
+
+    private void Publish(string pool)
+    {
+        if (_connection.IsConnected)
+        {
+            _connection.Subscriber.Publish(_keys.Events, pool, CommandFlags.FireAndForget);
+        }
+    }
+
+    private async Task<bool> ClaimNameAsync(string vm, string pool)
+        => (int)await Db.ScriptEvaluateAsync(ReserveNameScript, [_keys.Index, _keys.Expiring], [vm, pool, NowMs()]) == 1;
+
+    private async Task<string?> PoolOfAsync(string vm)
+    {
+        var pool = await Db.HashGetAsync(_keys.Index, vm);
+        return pool.IsNullOrEmpty ? null : (string?)pool;
+    }
+
+    private async Task<Dictionary<string, string>> VmFieldsAsync(string pool, string vm)
+        => ToDictionary((RedisValue[])(await PoolScriptAsync(GetScript, pool, [vm]))!);
+
+    private Task<RedisResult> PoolScriptAsync(string script, string pool, RedisValue[] args)
+        => Db.ScriptEvaluateAsync(script, _keys.Pool(pool), [_keys.VmPrefix(pool), NowMs(), .. args]);
+
+    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static Dictionary<string, string> ToDictionary(RedisValue[] flat)
+    {
+        var fields = new Dictionary<string, string>(flat.Length / 2, StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            fields[flat[i]!] = flat[i + 1]!;
+        }
+
+        return fields;
+    }
+
+    private static VmRecord ToRecord(string vm, string pool, Dictionary<string, string> fields)
+    {
+        VmState? state = fields.TryGetValue(StateField, out var s) ? Parse(s) : null;
+        fields.Remove(StateField);
+        fields.Remove(PoolField);
+        fields.Remove(ExpiresField);
+        return new VmRecord(vm, pool, state, fields);
+    }
+
+    private static IEnumerable<RedisValue> Pairs(IReadOnlyDictionary<string, string>? fields)
+    {
+        if (fields is null)
+        {
+            yield break;
+        }
+
+        foreach (var (field, value) in fields)
+        {
+            yield return field;
+            yield return value;
+        }
+    }
+
+    private static string Name(VmState state) => state switch
+    {
+        VmState.Pending => "pending",
+        VmState.Ready => "ready",
+        VmState.Running => "running",
+        VmState.Completed => "completed",
+        _ => throw new ArgumentOutOfRangeException(nameof(state)),
+    };
+
+    private static VmState? Parse(string state) => state switch
+    {
+        "pending" => VmState.Pending,
+        "ready" => VmState.Ready,
+        "running" => VmState.Running,
+        "completed" => VmState.Completed,
+        _ => null,
+    };
+
+    private static string KindName(DurationKind kind) => kind == DurationKind.Clone ? "clone" : "boot";
+
+    /// <summary>
+    /// Runs one inventory operation within the time limit, turning every way Redis can fail — down, too slow, a
+    /// cluster reconfiguring — into <see cref="InventoryUnavailableException"/>.
+    /// </summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        if (!_connection.IsConnected)
+        {
+            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: not connected");
+        }
+
+        try
+        {
+            return await operation().WaitAsync(_timeout, _time, cancellationToken);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {_timeout.TotalSeconds:0.#} s", ex);
+        }
+        catch (RedisException ex)
+        {
+            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: " + ex.Message, ex);
+        }
+    }
+
+    private sealed record Taken(string Requested, string Pool, string Vm, double Score);
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                dispose();
+            }
+        }
+    }
+
+    [LoggerMessage(3010, LogLevel.Error, "[redis] could not put back VMs of a failed checkout in {Pool}: {Vms}: {Error}")]
+    private static partial void LogRollbackFailed(ILogger logger, string pool, string vms, string error);
+}

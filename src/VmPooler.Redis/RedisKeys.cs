@@ -1,0 +1,52 @@
+using StackExchange.Redis;
+
+namespace VmPooler.Redis;
+
+/// <summary>
+/// Key naming. Every key of one pool carries that pool's hash tag (<c>&lt;prefix&gt;:{&lt;pool&gt;}:ready</c>), so each
+/// per-pool script touches one slot and runs on a Redis Cluster as on a single server. Global keys have tags of their
+/// own (<c>{index}</c>, <c>{stats}</c>, <c>{manager}</c>). The prefix lets several installations (or tests) share a server.
+/// </summary>
+public sealed class RedisKeys(string prefix)
+{
+    public string Prefix { get; } = prefix;
+
+    /// <summary>The per-pool keys in the order the scripts expect them (see Scripts/_prelude.lua).</summary>
+    public RedisKey[] Pool(string pool)
+    {
+        var tag = PoolTag(pool);
+        return
+        [
+            tag + "pending",
+            tag + "ready",
+            tag + "running",
+            tag + "completed",
+            tag + "cloning",
+            tag + "readyseq",
+        ];
+    }
+
+    /// <summary>The prefix of a pool's VM hashes; a VM's hash is this plus its name.</summary>
+    public string VmPrefix(string pool) => PoolTag(pool) + "vm:";
+
+    public RedisKey Vm(string pool, string vm) => VmPrefix(pool) + vm;
+
+    /// <summary>VM name → pool, so a VM is found from its hostname alone.</summary>
+    public RedisKey Index => $"{Prefix}:{{index}}:vms";
+
+    /// <summary>Names whose metadata expires, scored by expiry (ms), so index entries are dropped with them.</summary>
+    public RedisKey Expiring => $"{Prefix}:{{index}}:expiring";
+
+    public RedisKey Durations(string kind, DateOnly day) => $"{Prefix}:{{stats}}:{kind}:{day:yyyy-MM-dd}";
+
+    public RedisKey LastBoot => $"{Prefix}:{{stats}}:lastboot";
+
+    public RedisKey Tags(DateOnly day) => $"{Prefix}:{{stats}}:tag:{day:yyyy-MM-dd}";
+
+    public RedisKey ManagerLease => $"{Prefix}:{{manager}}:lease";
+
+    /// <summary>Pub/sub channel on which checkouts and returns announce their pool.</summary>
+    public RedisChannel Events => new($"{Prefix}:events", RedisChannel.PatternMode.Literal);
+
+    private string PoolTag(string pool) => $"{Prefix}:{{{pool}}}:";
+}
