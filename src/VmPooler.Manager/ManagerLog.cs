@@ -72,6 +72,9 @@ internal static partial class ManagerLog
     [LoggerMessage(EventIds.PoolPassFailed, LogLevel.Error, "[!] [{Pool}] pool pass failed, retrying in {Delay}")]
     public static partial void PassFailed(ILogger logger, Exception exception, string pool, TimeSpan delay);
 
+    [LoggerMessage(EventIds.InventoryUnavailable, LogLevel.Warning, "[!] [{Pool}] the inventory is unavailable, retrying in {Delay}: {Error}")]
+    public static partial void InventoryUnavailable(ILogger logger, string pool, TimeSpan delay, string error);
+
     [LoggerMessage(EventIds.PoolEmpty, LogLevel.Warning, "[!] [{Pool}] is empty")]
     public static partial void PoolEmpty(ILogger logger, string pool);
 

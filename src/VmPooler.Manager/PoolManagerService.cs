@@ -183,6 +183,12 @@ public sealed class PoolManagerService : BackgroundService
                 var result = await _reconciler.ReconcileAsync(state.Pool, stoppingToken);
                 _queue.EnqueueAfter(name, NextDelay(state, result));
             }
+            catch (InventoryUnavailableException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                var delay = state.Failed();
+                ManagerLog.InventoryUnavailable(_logger, name, delay, ex.Message);
+                _queue.EnqueueAfter(name, delay);
+            }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 var delay = state.Failed();

@@ -38,6 +38,7 @@ public static class EventIds
     public const int LeaseLost = 2021;
     public const int StandingBy = 2022;
     public const int LeaseUnavailable = 2023;
+    public const int InventoryUnavailable = 2024;
 
     // Providers
     public const int ProviderCall = 4001;
