@@ -567,9 +567,10 @@ public sealed class PoolReconciler : IAsyncDisposable
         {
             return await call(linked.Token).WaitAsync(timeout, _time, cancellationToken);
         }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"the provider did not answer within {timeout.TotalSeconds:0.#} seconds");
+            // Whichever fires first — the call's own cancellation or the WaitAsync limit — it is the same time-out.
+            throw new TimeoutException($"the provider did not answer within {timeout.TotalSeconds:0.#} seconds", ex);
         }
     }
 

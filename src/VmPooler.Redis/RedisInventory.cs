@@ -165,47 +165,58 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
 
     public Task<CheckoutResult> CheckoutAsync(IReadOnlyList<CheckoutItem> items, CheckoutContext context, CancellationToken cancellationToken)
         => GuardAsync(
-            async () =>
+            async gaveUp =>
             {
                 var checkout = VmTime.Format(context.Now);
                 var taken = new List<Taken>();
-                foreach (var group in items.GroupBy(i => i.RequestedName, StringComparer.Ordinal))
+                try
                 {
-                    var wanted = group.ToList();
-                    var single = wanted[0].CandidatePools;
-                    if (single.Count == 1 && wanted.All(i => i.CandidatePools.Count == 1 && i.CandidatePools[0] == single[0]))
+                    foreach (var group in Batches(items))
                     {
-                        // One pool for the whole group: take them in one script, all or nothing.
-                        var got = await TakeAsync(single[0], wanted.Count, checkout, context);
-                        if (got.Count == 0)
+                        gaveUp.ThrowIfCancellationRequested();
+                        var wanted = group.ToList();
+                        var single = wanted[0].CandidatePools;
+                        if (single.Count == 1 && wanted.All(i => i.CandidatePools.Count == 1 && i.CandidatePools[0] == single[0]))
                         {
-                            return await FailAsync(group.Key);
-                        }
-
-                        taken.AddRange(got.Select(g => g with { Requested = group.Key }));
-                        continue;
-                    }
-
-                    foreach (var item in wanted)
-                    {
-                        Taken? found = null;
-                        foreach (var pool in item.CandidatePools)
-                        {
-                            var got = await TakeAsync(pool, 1, checkout, context);
-                            if (got.Count == 1)
+                            // One pool for the whole group: take them in one script, all or nothing.
+                            var got = await TakeAsync(single[0], wanted.Count, checkout, context);
+                            if (got.Count == 0)
                             {
-                                found = got[0] with { Requested = item.RequestedName };
-                                break;
+                                return await FailAsync(wanted[0].RequestedName);
                             }
+
+                            taken.AddRange(got.Select(g => g with { Requested = wanted[0].RequestedName }));
+                            continue;
                         }
 
-                        if (found is null)
+                        foreach (var item in wanted)
                         {
-                            return await FailAsync(item.RequestedName);
-                        }
+                            Taken? found = null;
+                            foreach (var pool in item.CandidatePools)
+                            {
+                                var got = await TakeAsync(pool, 1, checkout, context);
+                                if (got.Count == 1)
+                                {
+                                    found = got[0] with { Requested = item.RequestedName };
+                                    break;
+                                }
+                            }
 
-                        taken.Add(found);
+                            if (found is null)
+                            {
+                                return await FailAsync(item.RequestedName);
+                            }
+
+                            taken.Add(found);
+                        }
                     }
+
+                    gaveUp.ThrowIfCancellationRequested();
+                }
+                catch (Exception ex) when (ex is TimeoutException or RedisException or OperationCanceledException)
+                {
+                    await RollbackAsync(taken, checkout);
+                    throw;
                 }
 
                 foreach (var pool in taken.Select(t => t.Pool).Distinct(StringComparer.Ordinal))
@@ -217,11 +228,30 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
 
                 async Task<CheckoutResult> FailAsync(string requested)
                 {
-                    await RollbackAsync(taken, checkout, context);
+                    await RollbackAsync(taken, checkout);
                     return CheckoutResult.Failed(requested);
                 }
             },
             cancellationToken);
+
+    private static List<List<CheckoutItem>> Batches(IReadOnlyList<CheckoutItem> items)
+    {
+        var batches = new List<List<CheckoutItem>>();
+        foreach (var item in items)
+        {
+            if (batches.Count > 0 && batches[^1][0] is var head && head.RequestedName == item.RequestedName
+                && head.CandidatePools.Count == 1 && item.CandidatePools.Count == 1 && head.CandidatePools[0] == item.CandidatePools[0])
+            {
+                batches[^1].Add(item);
+            }
+            else
+            {
+                batches.Add([item]);
+            }
+        }
+
+        return batches;
+    }
 
     /// <summary>Takes <paramref name="count"/> VMs from one pool; if the answer comes too late, puts them back when it does.</summary>
     private async Task<List<Taken>> TakeAsync(string pool, int count, string checkout, CheckoutContext context)
@@ -242,7 +272,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 {
                     if (t.IsCompletedSuccessfully && ParseTaken(pool, t.Result) is { Count: > 0 } late)
                     {
-                        await RollbackAsync(late, checkout, context);
+                        await RollbackAsync(late, checkout);
                     }
                 },
                 CancellationToken.None,
@@ -255,24 +285,28 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private static List<Taken> ParseTaken(string pool, RedisResult result)
     {
         var values = (RedisValue[])result!;
-        var taken = new List<Taken>(values.Length / 2);
-        for (var i = 0; i + 1 < values.Length; i += 2)
+        var taken = new List<Taken>(values.Length / 6);
+        for (var i = 0; i + 5 < values.Length; i += 6)
         {
-            taken.Add(new Taken("", pool, values[i]!, (double)values[i + 1]));
+            taken.Add(new Taken("", pool, values[i]!, (double)values[i + 1], [.. values.Skip(i + 2).Take(4).Select(v => (string?)v)]));
         }
 
         return taken;
     }
 
-    private async Task RollbackAsync(List<Taken> taken, string checkout, CheckoutContext context)
+    private async Task RollbackAsync(List<Taken> taken, string checkout)
     {
         foreach (var byPool in taken.GroupBy(t => t.Pool, StringComparer.Ordinal))
         {
-            var args = new List<RedisValue> { checkout, context.Token is null ? "0" : "1", context.Lifetime is null ? "0" : "1" };
+            var args = new List<RedisValue> { checkout };
             foreach (var t in byPool)
             {
                 args.Add(t.Vm);
                 args.Add(t.Score);
+                foreach (var previous in t.Previous)
+                {
+                    args.Add(previous);
+                }
             }
 
             try
@@ -438,12 +472,12 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
 
     public Task<bool> TryAcquireAsync(string holder, TimeSpan timeToLive, CancellationToken cancellationToken)
         => GuardAsync(
-            async () => (int)await Db.ScriptEvaluateAsync(LeaseScript, [_keys.ManagerLease], [holder, (long)timeToLive.TotalMilliseconds, "acquire"]) == 1,
+            async () => (int)await EvalAsync(LeaseScript, [_keys.ManagerLease], [holder, (long)timeToLive.TotalMilliseconds, "acquire"]) == 1,
             cancellationToken);
 
     public Task ReleaseAsync(string holder, CancellationToken cancellationToken)
         => GuardAsync(
-            async () => (int)await Db.ScriptEvaluateAsync(LeaseScript, [_keys.ManagerLease], [holder, 0, "release"]) == 1,
+            async () => (int)await EvalAsync(LeaseScript, [_keys.ManagerLease], [holder, 0, "release"]) == 1,
             cancellationToken);
 
     private void Publish(string pool)
@@ -455,7 +489,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     }
 
     private async Task<bool> ClaimNameAsync(string vm, string pool)
-        => (int)await Db.ScriptEvaluateAsync(ReserveNameScript, [_keys.Index, _keys.Expiring], [vm, pool, NowMs()]) == 1;
+        => (int)await EvalAsync(ReserveNameScript, [_keys.Index, _keys.Expiring], [vm, pool, NowMs()]) == 1;
 
     private async Task<string?> PoolOfAsync(string vm)
     {
@@ -467,7 +501,19 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         => ToDictionary((RedisValue[])(await PoolScriptAsync(GetScript, pool, [vm]))!);
 
     private Task<RedisResult> PoolScriptAsync(string script, string pool, RedisValue[] args)
-        => Db.ScriptEvaluateAsync(script, _keys.Pool(pool), [_keys.VmPrefix(pool), NowMs(), .. args]);
+        => EvalAsync(script, _keys.Pool(pool), [_keys.VmPrefix(pool), NowMs(), .. args]);
+
+    private async Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] args)
+    {
+        try
+        {
+            return await Db.ScriptEvaluateAsync(script, keys, args);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await Db.ScriptEvaluateAsync(script, keys, args);
+        }
+    }
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -529,6 +575,20 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     /// Runs one inventory operation within the time limit, turning every way Redis can fail — down, too slow, a
     /// cluster reconfiguring — into <see cref="InventoryUnavailableException"/>.
     /// </summary>
+    private async Task<T> GuardAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        using var gaveUp = new CancellationTokenSource();
+        try
+        {
+            return await GuardAsync(() => operation(gaveUp.Token), cancellationToken);
+        }
+        catch
+        {
+            gaveUp.Cancel();
+            throw;
+        }
+    }
+
     private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
         if (!_connection.IsConnected)
@@ -550,7 +610,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         }
     }
 
-    private sealed record Taken(string Requested, string Pool, string Vm, double Score);
+    private sealed record Taken(string Requested, string Pool, string Vm, double Score, string?[] Previous);
 
     private sealed class Subscription(Action dispose) : IDisposable
     {

@@ -21,7 +21,6 @@ public sealed class RedisKeys(string prefix)
             tag + "ready",
             tag + "running",
             tag + "completed",
-            tag + "cloning",
             tag + "readyseq",
         ];
     }

@@ -6,5 +6,4 @@ end
 redis.call('HSET', key, '_state', 'pending', '_pool', ARGV[4])
 set_pairs(key, 5)
 redis.call('SADD', K_PENDING, ARGV[3])
-redis.call('SADD', K_CLONING, ARGV[3])
 return 1

@@ -10,8 +10,5 @@ for _ = 1, tonumber(ARGV[4]) do
 end
 for j = i, #ARGV, 2 do
   redis.call('HSET', key, ARGV[j], ARGV[j + 1])
-  if ARGV[j] == 'clone_time' then
-    redis.call('SREM', K_CLONING, ARGV[3])
-  end
 end
 return 1

@@ -1,0 +1,46 @@
+using VmPooler.Core.Inventory;
+using VmPooler.Redis;
+using VmPooler.Tests.Shared;
+using VmPooler.Tests.Shared.Inventory;
+
+namespace VmPooler.IntegrationTests.Redis;
+
+/// <summary>
+/// The inventory contract against <see cref="RedisInventory"/>: each test gets an inventory under a fresh key prefix on
+/// its own connection, connected before the test starts (in <see cref="InitializeAsync"/>, so the synchronous
+/// <see cref="CreateInventory"/> hook does not have to wait), and disposed after it.
+/// </summary>
+public abstract class RedisContractTestsBase : InventoryContractTests
+{
+    private readonly RedisInventories _inventories = new();
+    private RedisInventory? _prepared;
+
+    /// <summary>What <c>redis.server</c> is set to.</summary>
+    protected abstract string Endpoints { get; }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _prepared = await _inventories.CreateAsync(Endpoints, Time).DefaultTimeout();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _inventories.DisposeAsync();
+    }
+
+    protected override IInventory CreateInventory(ManualTimeProvider time)
+    {
+        if (ReferenceEquals(time, Time) && Interlocked.Exchange(ref _prepared, null) is { } prepared)
+        {
+            return prepared;
+        }
+
+        // A second inventory in one test (none of the contract tests needs one today): connect now.
+        return _inventories.CreateAsync(Endpoints, time).DefaultTimeout().GetAwaiter().GetResult();
+    }
+
+    protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)
+        => ((RedisInventory)inventory).GetTagsAsync(day, CancellationToken.None);
+}
