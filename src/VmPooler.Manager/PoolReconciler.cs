@@ -35,7 +35,6 @@ public sealed class PoolReconciler : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeSpan _dataTtl;
     private readonly TimeSpan _providerTimeout;
-    private readonly DateTimeOffset _startedAt;
 
     public PoolReconciler(
         VmPoolerOptions options,
@@ -55,7 +54,6 @@ public sealed class PoolReconciler : IAsyncDisposable
         _destroySlots = new SemaphoreSlim(options.Config.TaskLimit, options.Config.TaskLimit);
         _dataTtl = TimeSpan.FromHours(options.Redis?.DataTtlHours ?? GlobalOptions.DefaultDataTtlHours);
         _providerTimeout = TimeSpan.FromSeconds(options.Config.ProviderTimeoutSeconds);
-        _startedAt = timeProvider.GetUtcNow();
     }
 
     /// <summary>Called with a pool name when background work on that pool finished (a clone), so it gets another pass.</summary>
@@ -77,6 +75,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         // looks missing (and forgetting it again does nothing), instead of looking unknown and being destroyed twice.
         // A VM cloned in between is registered as pending before its clone starts, so it is never taken for unknown.
         var snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
+        var busyAtSnapshot = new HashSet<string>(_busy.Keys, StringComparer.Ordinal);
         IReadOnlyList<string> listed;
         try
         {
@@ -216,7 +215,9 @@ public sealed class PoolReconciler : IAsyncDisposable
         // 4. Pending VMs whose clone has finished: ready check → ready; otherwise warn, and give up after the timeout.
         var becameReady = 0;
         var leftPending = 0;
-        var pendingToCheck = snapshot.Pending.Where(vm => !_busy.ContainsKey(vm.Name)).ToList();
+        // A clone that was running when the snapshot was read may have finished since, after the provider was listed:
+        // such a VM is left for the next pass rather than judged missing.
+        var pendingToCheck = snapshot.Pending.Where(vm => !busyAtSnapshot.Contains(vm.Name) && !_busy.ContainsKey(vm.Name)).ToList();
         await ForEachAsync(pendingToCheck, cancellationToken, async (vm, ct) =>
         {
             var exists = inProvider.Contains(vm.Name);
@@ -234,9 +235,10 @@ public sealed class PoolReconciler : IAsyncDisposable
                 return;
             }
 
-            // Missing from the provider although its clone is over (it finished, or it belonged to a manager that has
-            // since died): it will never become ready, so stop counting it towards the pool at once.
-            if (!exists && (vm.Get(VmFields.CloneTime) is not null || vm.GetTime(VmFields.Clone) < _startedAt))
+            // Missing from the provider while no clone of it runs here (only the lease holder clones): its clone finished
+            // and the VM vanished, or it was registered by a manager that died, or by a request that timed out and was
+            // never cloned. It will never become ready, so it stops counting towards the pool at once (spec Q18).
+            if (!exists)
             {
                 if (await _inventory.ForgetAsync(pool.Name, vm.Name, VmState.Pending, _dataTtl, cancellationToken: ct))
                 {
@@ -403,9 +405,10 @@ public sealed class PoolReconciler : IAsyncDisposable
         for (var attempt = 0; attempt < MaxNameAttempts; attempt++)
         {
             var name = _names.Next(_options.Config.Prefix);
-            if (attempt >= MaxNameAttempts / 2)
+            if (attempt > 0)
             {
-                // The word lists hold ~12 000 pairs: with very large pools, add a short random suffix.
+                // The word lists hold ~13 000 pairs and names stay taken while their metadata is kept: after a
+                // collision, add a short random suffix rather than trying more pairs.
                 name += "-" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..4];
             }
 

@@ -27,7 +27,8 @@ public static class HttpPipeline
             }
             catch (InventoryUnavailableException ex) when (!context.Response.HasStarted)
             {
-                // Redis down or too slow: a clear, quick 503; the operation changed nothing.
+                // Redis down or too slow: a clear, quick 503. With Redis down nothing changed; with Redis merely slow, a
+                // write may still land after the answer (a checkout is rolled back when it does, other writes are not).
                 context.Response.Clear();
                 await ApiResults.WriteAsync(
                     context.Response,

@@ -236,9 +236,9 @@ public sealed record RedisOptions
 
     /// <summary>
     /// <c>operation_timeout</c> (seconds, our extension): the longest one inventory operation may take before the API
-    /// answers 503 and the manager backs off. Default 1.5.
+    /// answers 503 and the manager backs off. Default 1 (leaving room under a 2 s answer even on a loaded host).
     /// </summary>
-    public double OperationTimeoutSeconds { get; init; } = 1.5;
+    public double OperationTimeoutSeconds { get; init; } = 1.0;
 
     /// <summary>
     /// The endpoints to connect to: <c>server</c> may list several <c>host[:port]</c> entries separated by commas

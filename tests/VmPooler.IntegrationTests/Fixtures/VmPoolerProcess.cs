@@ -44,6 +44,9 @@ public sealed class VmPoolerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The operating-system process id.</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>What the process has written to stdout so far.</summary>
@@ -150,6 +153,45 @@ public sealed class VmPoolerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Kills the process at once, as a crash or an out-of-memory kill would (<see cref="Process.Kill(bool)"/> sends
+    /// SIGKILL on Unix: no shutdown code runs, nothing is released), and waits until it is gone. The output read so
+    /// far stays available.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited in between.
+        }
+
+        await _process.WaitForExitAsync().DefaultTimeout();
+    }
+
+    /// <summary>Waits until the process has written <paramref name="text"/> to stdout or stderr; fails early if it exits first.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout)
+        => AsyncTestHelpers.WaitUntilAsync(
+            () =>
+            {
+                if (StandardOutput.Contains(text, StringComparison.Ordinal) || StandardError.Contains(text, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+
+                return _process.HasExited
+                    ? throw new InvalidOperationException($"the process exited before writing \"{text}\": {Describe(50)}")
+                    : false;
+            },
+            $"the process writes \"{text}\"",
+            timeout);
+
     /// <summary>Sends a request to the process (which must be listening).</summary>
     public Task<ApiResponse> SendAsync(HttpMethod method, string path, string? body = null)
         => VmPoolerServer.SendAsync(Client, method, path, body);
@@ -158,6 +200,11 @@ public sealed class VmPoolerProcess : IAsyncDisposable
     public string Describe()
         => $"vmpooler process (exited: {_process.HasExited}{(_process.HasExited ? ", code " + _process.ExitCode : "")})\n"
             + $"--- stdout ---\n{StandardOutput}\n--- stderr ---\n{StandardError}";
+
+    /// <summary>Like <see cref="Describe()"/>, but only the last <paramref name="lines"/> lines of each stream (for chatty processes).</summary>
+    public string Describe(int lines)
+        => $"vmpooler process {_process.Id} (exited: {_process.HasExited}{(_process.HasExited ? ", code " + _process.ExitCode : "")})\n"
+            + $"--- stdout (last {lines} lines) ---\n{Tail(StandardOutput, lines)}\n--- stderr (last {lines} lines) ---\n{Tail(StandardError, lines)}";
 
     public async ValueTask DisposeAsync()
     {
@@ -199,6 +246,12 @@ public sealed class VmPoolerProcess : IAsyncDisposable
         {
             buffer.AppendLine(line);
         }
+    }
+
+    private static string Tail(string text, int lines)
+    {
+        var all = text.Split('\n');
+        return all.Length <= lines ? text : string.Join('\n', all[^lines..]);
     }
 
     /// <summary>The dotnet host running these tests (set by the SDK for child processes), else <c>dotnet</c> on the PATH.</summary>
