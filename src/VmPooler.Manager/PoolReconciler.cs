@@ -140,10 +140,6 @@ public sealed class PoolReconciler : IAsyncDisposable
                     else
                     {
                         ManagerLog.RunningExpired(_logger, pool.Name, vm.Name, LifecycleRules.LifetimeHours(vm, timings.DefaultLifetimeHours));
-                    }
-
-                    if (!missing)
-                    {
                         toDestroy.Add(vm.Name);
                     }
 
@@ -329,12 +325,11 @@ public sealed class PoolReconciler : IAsyncDisposable
         if (pool.Size > 0)
         {
             var empty = ready == 0;
-            if (_emptyFlags.TryGetValue(pool.Name, out var wasEmpty) ? wasEmpty != empty : empty)
+            // Log once when the pool becomes empty, not on every pass while it stays so.
+            var wasEmpty = _emptyFlags.TryGetValue(pool.Name, out var flag) && flag;
+            if (empty && !wasEmpty)
             {
-                if (empty)
-                {
-                    ManagerLog.PoolEmpty(_logger, pool.Name);
-                }
+                ManagerLog.PoolEmpty(_logger, pool.Name);
             }
 
             _emptyFlags[pool.Name] = empty;

@@ -174,12 +174,11 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                     foreach (var group in Batches(items))
                     {
                         gaveUp.ThrowIfCancellationRequested();
-                        var wanted = group.ToList();
-                        var single = wanted[0].CandidatePools;
-                        if (single.Count == 1 && wanted.All(i => i.CandidatePools.Count == 1 && i.CandidatePools[0] == single[0]))
+                        var wanted = group;
+                        if (wanted[0].CandidatePools is [var onlyPool])
                         {
-                            // One pool for the whole group: take them in one script, all or nothing.
-                            var got = await TakeAsync(single[0], wanted.Count, checkout, context);
+                            // One pool for the whole batch (Batches groups only such items): one script, all or nothing.
+                            var got = await TakeAsync(onlyPool, wanted.Count, checkout, context);
                             if (got.Count == 0)
                             {
                                 return await FailAsync(wanted[0].RequestedName);
