@@ -422,19 +422,22 @@ public sealed class PoolReconciler : IAsyncDisposable
         var started = _time.GetTimestamp();
         try
         {
-            await CallAsync(c => provider.CreateVmAsync(pool, name, c), timings.Timeout, token);
+            var created = await CallAsync(c => provider.CreateVmAsync(pool, name, c), timings.Timeout, token);
             var ip = await CallAsync(c => provider.GetVmIpAddressAsync(pool, name, c), _providerTimeout, token)
                 ?? throw new InvalidOperationException("failed to obtain an IP address after the clone");
             var seconds = Math.Round(_time.GetElapsedTime(started).TotalSeconds, 2);
             var now = _time.GetUtcNow();
-            await _inventory.UpdateFieldsAsync(
-                name,
-                new Dictionary<string, string>
-                {
-                    [VmFields.CloneTime] = seconds.ToString(CultureInfo.InvariantCulture),
-                    [VmFields.Ip] = ip,
-                },
-                cancellationToken: token);
+            var cloned = new Dictionary<string, string>
+            {
+                [VmFields.CloneTime] = seconds.ToString(CultureInfo.InvariantCulture),
+                [VmFields.Ip] = ip,
+            };
+            if (created.SshPort is { } sshPort)
+            {
+                cloned[VmFields.SshPort] = sshPort.ToString(CultureInfo.InvariantCulture);
+            }
+
+            await _inventory.UpdateFieldsAsync(name, cloned, cancellationToken: token);
             await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, seconds, now, token);
             ManagerLog.Cloned(_logger, pool.Name, name, seconds);
             _backoff.TryRemove(pool.Name, out _);
