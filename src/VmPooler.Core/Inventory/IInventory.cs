@@ -83,6 +83,9 @@ public interface IInventory
     /// <summary>Records tag values in the day's tag index (<c>vm:tag</c> → value) used by <c>/summary</c>.</summary>
     Task RecordTagsAsync(string vm, IReadOnlyDictionary<string, string> tags, DateOnly day, CancellationToken cancellationToken);
 
+    /// <summary>The day's tag index written by <see cref="RecordTagsAsync"/>: <c>vm:tag</c> → value.</summary>
+    Task<IReadOnlyDictionary<string, string>> GetTagsAsync(DateOnly day, CancellationToken cancellationToken);
+
     /// <summary>
     /// Calls <paramref name="onPoolChanged"/> with a pool name whenever VMs of that pool were checked out or returned,
     /// so the manager can refill at once. Dispose the result to stop.

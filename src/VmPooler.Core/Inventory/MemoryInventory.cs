@@ -343,6 +343,9 @@ public sealed class MemoryInventory : IInventory
     }
 
     /// <summary>The tag index of one day (<c>vm:tag</c> → value).</summary>
+    public Task<IReadOnlyDictionary<string, string>> GetTagsAsync(DateOnly day, CancellationToken cancellationToken)
+        => Task.FromResult(GetTags(day));
+
     public IReadOnlyDictionary<string, string> GetTags(DateOnly day)
     {
         lock (_gate)

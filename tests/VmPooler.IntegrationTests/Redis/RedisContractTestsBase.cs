@@ -42,5 +42,5 @@ public abstract class RedisContractTestsBase : InventoryContractTests
     }
 
     protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)
-        => ((RedisInventory)inventory).GetTagsAsync(day, CancellationToken.None);
+        => inventory.GetTagsAsync(day, CancellationToken.None);
 }

@@ -85,5 +85,8 @@ internal sealed class HookedInventory(IInventory inner) : IInventory
     public Task RecordTagsAsync(string vm, IReadOnlyDictionary<string, string> tags, DateOnly day, CancellationToken cancellationToken)
         => inner.RecordTagsAsync(vm, tags, day, cancellationToken);
 
+    public Task<IReadOnlyDictionary<string, string>> GetTagsAsync(DateOnly day, CancellationToken cancellationToken)
+        => inner.GetTagsAsync(day, cancellationToken);
+
     public IDisposable SubscribePoolChanges(Action<string> onPoolChanged) => inner.SubscribePoolChanges(onPoolChanged);
 }

@@ -10,7 +10,7 @@ public class MemoryInventoryTests : InventoryContractTests
     protected override IInventory CreateInventory(ManualTimeProvider time) => new MemoryInventory(time);
 
     protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)
-        => Task.FromResult(((MemoryInventory)inventory).GetTags(day));
+        => inventory.GetTagsAsync(day, CancellationToken.None);
 
     [Fact]
     public async Task SubscribePoolChanges_Checkout_NotifiedBeforeCheckoutReturns()
