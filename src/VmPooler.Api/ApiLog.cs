@@ -20,6 +20,24 @@ internal static partial class ApiLog
     [LoggerMessage(EventIds.RequestLogged, LogLevel.Information, "[api] {Method} {Path} -> {Status}")]
     public static partial void Request(ILogger logger, string method, string path, int status);
 
+    [LoggerMessage(EventIds.TokenCreated, LogLevel.Information, "[api] token {Hint} created for {User}")]
+    public static partial void TokenCreated(ILogger logger, string user, string hint);
+
+    [LoggerMessage(EventIds.TokenDeleted, LogLevel.Information, "[api] token {Hint} deleted by {User}")]
+    public static partial void TokenDeleted(ILogger logger, string user, string hint);
+
+    [LoggerMessage(EventIds.VmTaskQueued, LogLevel.Information, "[api] {Kind} {Argument} queued for {Vm}")]
+    public static partial void TaskQueued(ILogger logger, string kind, string argument, string vm);
+
+    [LoggerMessage(EventIds.OnDemandCreated, LogLevel.Information, "[api] on-demand request {Id} created: {Requested}")]
+    public static partial void OnDemandCreated(ILogger logger, string id, string requested);
+
+    [LoggerMessage(EventIds.OnDemandDeleted, LogLevel.Information, "[api] on-demand request {Id} deleted; {Returned} VM(s) returned")]
+    public static partial void OnDemandDeleted(ILogger logger, string id, int returned);
+
+    [LoggerMessage(EventIds.PoolConfigChanged, LogLevel.Information, "[api] pool {Pool}: {Setting} set to {Value}")]
+    public static partial void PoolConfigChanged(ILogger logger, string pool, string setting, string value);
+
     [LoggerMessage(EventIds.UnhandledApiError, LogLevel.Error, "[api] unhandled error on {Method} {Path}")]
     public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
 }

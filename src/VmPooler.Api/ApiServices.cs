@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Logging;
+using VmPooler.Api.Auth;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.OnDemand;
+using VmPooler.Core.Tokens;
 
 namespace VmPooler.Api;
 
@@ -9,14 +12,23 @@ public sealed class ApiServices(
     VmPoolerOptions options,
     PoolDirectory pools,
     IInventory inventory,
+    ApiStores stores,
     TimeProvider timeProvider,
-    ILogger<ApiServices> logger)
+    ILogger<ApiServices> logger,
+    IAuthenticator? authenticator = null)
 {
     public VmPoolerOptions Options { get; } = options;
     public PoolDirectory Pools { get; } = pools;
     public IInventory Inventory { get; } = inventory;
+    public ITokenStore Tokens { get; } = stores.Tokens;
+    public IVmTaskQueue Tasks { get; } = stores.Tasks;
+    public IPoolOverrideStore Overrides { get; } = stores.Overrides;
+    public IOnDemandStore OnDemand { get; } = stores.OnDemand;
     public TimeProvider Time { get; } = timeProvider;
     public ILogger Logger { get; } = logger;
+
+    /// <summary>Checks Basic-auth credentials; null when no <c>:auth:</c> section is configured.</summary>
+    public IAuthenticator? Authenticator { get; } = authenticator;
 
     /// <summary>When the configuration was loaded (for <c>status.uptime</c>).</summary>
     public DateTimeOffset StartedAt { get; } = timeProvider.GetUtcNow();
@@ -24,3 +36,6 @@ public sealed class ApiServices(
     /// <summary>True when an <c>:auth:</c> section is configured.</summary>
     public bool AuthConfigured => Options.Auth is not null;
 }
+
+/// <summary>The stores besides the inventory that the API writes and the manager reads.</summary>
+public sealed record ApiStores(ITokenStore Tokens, IVmTaskQueue Tasks, IPoolOverrideStore Overrides, IOnDemandStore OnDemand);

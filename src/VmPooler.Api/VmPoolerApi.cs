@@ -1,25 +1,49 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using VmPooler.Api.Config;
 using VmPooler.Api.Http;
+using VmPooler.Api.OnDemand;
 using VmPooler.Api.Status;
+using VmPooler.Api.Tokens;
 using VmPooler.Api.Vm;
 
 namespace VmPooler.Api;
 
-/// <summary>Maps every route of the vmpooler HTTP API.</summary>
+/// <summary>Maps every route of the vmpooler HTTP API, under each API generation that has it (spec §2.2, §2.10).</summary>
 public static class VmPoolerApi
 {
-    public const string V3Prefix = "/api/v3";
+    public const string V3Prefix = ApiGeneration.V3;
 
     public static IEndpointRouteBuilder MapVmPoolerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/", () => Results.Redirect("/dashboard/"));
 
-        var v3 = endpoints.MapGroup(V3Prefix);
-        v3.MapVmApi();
-        v3.MapStatusApi();
-        v3.MapNotYetImplemented();
+        // v3 is the current API; v2 and v1 have the same routes and handlers (v1 answers with short hostnames).
+        foreach (var prefix in new[] { ApiGeneration.V3, ApiGeneration.V2, ApiGeneration.V1 })
+        {
+            var api = endpoints.MapGroup(prefix);
+            api.MapVmApi();
+            api.MapStatusApi();
+            api.MapTokenApi();
+            api.MapOnDemandApi();
+            api.MapPoolConfigApi();
+            api.MapNotYetImplemented();
+        }
+
+        // The un-versioned routes of 2015–2.x, answered like v1 (spec §2.10). Their PUT /vm/<host>/disk/<size> always
+        // 404'd in the original and is left unmapped here for the same answer.
+        var unversioned = endpoints.MapGroup("");
+        unversioned.MapGet("/status", StatusApi.StatusAsync);
+        unversioned.MapTokenApi();
+        unversioned.MapGet("/vm", VmApi.ListPools);
+        unversioned.MapPost("/vm", VmApi.CheckoutFromBodyAsync);
+        unversioned.MapPost("/vm/{pools}", VmApi.CheckoutFromPathAsync);
+        unversioned.MapGet("/vm/{hostname}", VmApi.GetVmAsync);
+        unversioned.MapPut("/vm/{hostname}", VmApi.ModifyVmAsync);
+        unversioned.MapDelete("/vm/{hostname}", VmApi.ReturnVmAsync);
+        unversioned.MapPost("/vm/{hostname}/snapshot", VmApi.SnapshotAsync);
+        unversioned.MapPost("/vm/{hostname}/snapshot/{snapshot}", VmApi.RevertAsync);
 
         // One route for /dashboard and everything under it: routing ignores a trailing slash, so a separate
         // "/dashboard" redirect route would also catch "/dashboard/" and redirect it to itself.
@@ -30,18 +54,10 @@ public static class VmPoolerApi
         return endpoints;
     }
 
-    /// <summary>Routes of spec §2.2 that later releases implement: they say so with 501 rather than pretend.</summary>
-    private static void MapNotYetImplemented(this RouteGroupBuilder v3)
+    /// <summary>Routes that later releases implement: they say so with 501 rather than pretend.</summary>
+    private static void MapNotYetImplemented(this RouteGroupBuilder api)
     {
-        v3.MapMethods("/token", ["GET", "POST"], () => ApiResults.NotImplemented("Token authentication"));
-        v3.MapMethods("/token/{token}", ["GET", "DELETE"], (string token) => ApiResults.NotImplemented("Token authentication"));
-        v3.MapPost("/ondemandvm", () => ApiResults.NotImplemented("On-demand provisioning"));
-        v3.MapPost("/ondemandvm/{pools}", (string pools) => ApiResults.NotImplemented("On-demand provisioning"));
-        v3.MapMethods("/ondemandvm/{requestId}", ["GET", "DELETE"], (string requestId) => ApiResults.NotImplemented("On-demand provisioning"));
-        v3.MapGet("/config", () => ApiResults.NotImplemented("The config route"));
-        v3.MapGet("/full_config", () => ApiResults.NotImplemented("The full_config route"));
-        v3.MapPost("/config/{setting}", (string setting) => ApiResults.NotImplemented("Changing pool configuration"));
-        v3.MapDelete("/config/{setting}/{pool}", (string setting, string pool) => ApiResults.NotImplemented("Changing pool configuration"));
-        v3.MapPost("/poolreset", () => ApiResults.NotImplemented("Pool reset"));
+        api.MapGet("/config", () => ApiResults.NotImplemented("The config route"));
+        api.MapGet("/full_config", () => ApiResults.NotImplemented("The full_config route"));
     }
 }

@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
 
 namespace VmPooler.Redis;
 
@@ -34,6 +35,43 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     public ISubscriber Subscriber => _multiplexer.GetSubscriber();
 
     public bool IsConnected => _multiplexer.IsConnected;
+
+    /// <summary>
+    /// Runs one Redis operation within <c>operation_timeout</c>: a lost connection, a timeout or a Redis error becomes an
+    /// <see cref="InventoryUnavailableException"/> (the API answers 503; the manager backs off).
+    /// </summary>
+    public async Task<T> GuardAsync<T>(Func<Task<T>> operation, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        if (!IsConnected)
+        {
+            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: not connected");
+        }
+
+        var timeout = TimeSpan.FromSeconds(Options.OperationTimeoutSeconds);
+        try
+        {
+            return await operation().WaitAsync(timeout, timeProvider, cancellationToken);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {timeout.TotalSeconds:0.#} s", ex);
+        }
+        catch (RedisException ex)
+        {
+            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: " + ex.Message, ex);
+        }
+    }
+
+    /// <summary><see cref="GuardAsync{T}"/> for operations without a result.</summary>
+    public Task GuardAsync(Func<Task> operation, TimeProvider timeProvider, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                await operation();
+                return true;
+            },
+            timeProvider,
+            cancellationToken);
 
     /// <summary>Starts connecting to the configured endpoints without waiting for Redis to answer.</summary>
     public static RedisConnection Connect(RedisOptions options, ILogger<RedisConnection> logger)

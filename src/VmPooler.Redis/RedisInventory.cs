@@ -588,26 +588,8 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         }
     }
 
-    private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
-    {
-        if (!_connection.IsConnected)
-        {
-            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: not connected");
-        }
-
-        try
-        {
-            return await operation().WaitAsync(_timeout, _time, cancellationToken);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {_timeout.TotalSeconds:0.#} s", ex);
-        }
-        catch (RedisException ex)
-        {
-            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: " + ex.Message, ex);
-        }
-    }
+    private Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+        => _connection.GuardAsync(operation, _time, cancellationToken);
 
     private sealed record Taken(string Requested, string Pool, string Vm, double Score, string?[] Previous);
 

@@ -44,6 +44,33 @@ public sealed class RedisKeys(string prefix)
 
     public RedisKey ManagerLease => $"{Prefix}:{{manager}}:lease";
 
+    /// <summary>A token's hash (user, hint, created, last); the key holds the token's SHA-256, never the token.</summary>
+    public RedisKey Token(string hash) => $"{Prefix}:{{tokens}}:{hash}";
+
+    /// <summary>The VMs checked out with a token.</summary>
+    public RedisKey TokenVms(string hash) => $"{Prefix}:{{tokens}}:{hash}:vms";
+
+    /// <summary>A user's token hashes, scored by creation time (ms).</summary>
+    public RedisKey UserTokens(string user) => $"{Prefix}:{{tokens}}:user:{user}";
+
+    /// <summary>The list of disk/snapshot/revert tasks for the manager.</summary>
+    public RedisKey Tasks => $"{Prefix}:{{tasks}}:queue";
+
+    /// <summary>Pool overrides of one kind (pool → value).</summary>
+    public RedisKey Overrides(string kind) => $"{Prefix}:{{config}}:{kind}";
+
+    /// <summary>Pools whose reset was requested.</summary>
+    public RedisKey PoolResets => $"{Prefix}:{{config}}:poolreset";
+
+    /// <summary>An on-demand request's hash (requested, status, created, token fields, failure reason).</summary>
+    public RedisKey OnDemand(string id) => $"{Prefix}:{{ondemand}}:{id}";
+
+    /// <summary>The VMs delivered to one entry of a request.</summary>
+    public RedisKey OnDemandVms(string id, string entryKey) => $"{Prefix}:{{ondemand}}:{id}:vms:{entryKey}";
+
+    /// <summary>Pending request ids scored by creation time (ms).</summary>
+    public RedisKey OnDemandPending => $"{Prefix}:{{ondemand}}:pending";
+
     /// <summary>Pub/sub channel on which checkouts and returns announce their pool.</summary>
     public RedisChannel Events => new($"{Prefix}:events", RedisChannel.PatternMode.Literal);
 

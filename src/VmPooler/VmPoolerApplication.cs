@@ -9,6 +9,8 @@ using VmPooler.Api;
 using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.OnDemand;
+using VmPooler.Core.Tokens;
 using VmPooler.Core.Providers;
 using VmPooler.Manager;
 using VmPooler.Providers;
@@ -89,12 +91,26 @@ public static class VmPoolerApplication
             services.TryAddSingleton<RedisInventory>();
             services.TryAddSingleton<IInventory>(sp => sp.GetRequiredService<RedisInventory>());
             services.TryAddSingleton<IManagerLease>(sp => sp.GetRequiredService<RedisInventory>());
+            services.TryAddSingleton<ITokenStore>(sp => new RedisTokenStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IVmTaskQueue>(sp => new RedisVmTaskQueue(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IPoolOverrideStore>(sp => new RedisPoolOverrideStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
             services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IManagerLease, ProcessLocalLease>();
+            services.TryAddSingleton<ITokenStore, MemoryTokenStore>();
+            services.TryAddSingleton<IVmTaskQueue, MemoryVmTaskQueue>();
+            services.TryAddSingleton<IPoolOverrideStore, MemoryPoolOverrideStore>();
+            services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
         }
+
+        services.TryAddSingleton(sp => new ApiStores(
+            sp.GetRequiredService<ITokenStore>(),
+            sp.GetRequiredService<IVmTaskQueue>(),
+            sp.GetRequiredService<IPoolOverrideStore>(),
+            sp.GetRequiredService<IOnDemandStore>()));
 
         if (role != VmPoolerRole.Manager)
         {

@@ -10,6 +10,7 @@ public static partial class InputValidator
     public const int MaxHostnameLength = 253;
     public const int MaxPoolNameLength = 100;
     public const int MaxVmCount = 100;
+    public const int MaxDiskSize = 2048;
     public const int MaxTagKeyLength = 50;
     public const int MaxTagValueLength = 255;
 
@@ -70,6 +71,33 @@ public static partial class InputValidator
         }
 
         return count > MaxVmCount ? "VM count must be at most 100" : null;
+    }
+
+    /// <summary>A disk size in GB from a path segment: digits only, 1..2048.</summary>
+    public static string? DiskSize(string? text, out int size)
+    {
+        size = 0;
+        if (string.IsNullOrEmpty(text))
+        {
+            return "Disk size is required";
+        }
+
+        if (!DigitsPattern().IsMatch(text))
+        {
+            return "Disk size must be a valid integer";
+        }
+
+        if (text.Length > 9 || !int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out size))
+        {
+            return "Disk size must be at most 2048";
+        }
+
+        if (size < 1)
+        {
+            return "Disk size must be at least 1";
+        }
+
+        return size > MaxDiskSize ? "Disk size must be at most 2048" : null;
     }
 
     public static string? TagKey(string? key)

@@ -15,7 +15,7 @@ public static class RequestBody
     public const int MaxDepth = 5;
 
     /// <summary>The parsed object, or the message of a 400 answer.</summary>
-    public readonly record struct Result(JsonObject? Body, string? Error);
+    public readonly record struct Result(JsonObject? Body, string? Error, bool IsJsonNull = false, bool IsBlank = false);
 
     public static async Task<Result> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -45,7 +45,7 @@ public static class RequestBody
         var bytes = buffer.AsSpan(0, length);
         if (IsBlank(bytes))
         {
-            return new(new JsonObject(), null);
+            return new(new JsonObject(), null, IsBlank: true);
         }
 
         return Parse(bytes);
@@ -72,7 +72,12 @@ public static class RequestBody
 
             // Duplicate keys, at any depth, are rejected rather than silently resolved.
             var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth + 1, AllowDuplicateProperties = false });
-            return node is JsonObject body ? new(body, null) : new(null, "Request body must be a JSON object");
+            return node switch
+            {
+                JsonObject body => new(body, null),
+                null => new(null, "Request body must be a JSON object", IsJsonNull: true),
+                _ => new(null, "Request body must be a JSON object"),
+            };
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or DecoderFallbackException)
         {

@@ -4,16 +4,18 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
+using VmPooler.Core.Tokens;
 
 namespace VmPooler.Api.Vm;
 
 /// <summary>The <c>/vm</c> routes: list pools, check out, look up, modify and return VMs (spec §2.3, §2.4).</summary>
 public static class VmApi
 {
-    public const string TokenHeader = "X-AUTH-TOKEN";
+    public const string TokenHeader = RequestAuth.TokenHeader;
 
     public static RouteGroupBuilder MapVmApi(this RouteGroupBuilder api)
     {
@@ -23,9 +25,9 @@ public static class VmApi
         api.MapGet("/vm/{hostname}", GetVmAsync);
         api.MapPut("/vm/{hostname}", ModifyVmAsync);
         api.MapDelete("/vm/{hostname}", ReturnVmAsync);
-        api.MapPost("/vm/{hostname}/disk/{size}", (string hostname, string size) => ApiResults.NotImplemented("Adding disks"));
-        api.MapPost("/vm/{hostname}/snapshot", (string hostname) => ApiResults.NotImplemented("Snapshots"));
-        api.MapPost("/vm/{hostname}/snapshot/{snapshot}", (string hostname, string snapshot) => ApiResults.NotImplemented("Reverting snapshots"));
+        api.MapPost("/vm/{hostname}/disk/{size}", AddDiskAsync);
+        api.MapPost("/vm/{hostname}/snapshot", SnapshotAsync);
+        api.MapPost("/vm/{hostname}/snapshot/{snapshot}", RevertAsync);
         return api;
     }
 
@@ -78,9 +80,22 @@ public static class VmApi
             return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
 
-        if (services.AuthConfigured && context.Request.Headers.ContainsKey(TokenHeader))
+        var checkoutContext = new CheckoutContext(services.Time.GetUtcNow());
+        TokenRecord? token = null;
+        if (services.AuthConfigured && RequestAuth.HasToken(context))
         {
-            return ApiResults.NotImplemented("Token authentication");
+            (token, var failure) = await RequestAuth.TokenAsync(context, services);
+            if (token is null)
+            {
+                return failure!;
+            }
+
+            checkoutContext = checkoutContext with
+            {
+                Token = token.Hash,
+                User = token.User,
+                Lifetime = services.Options.Config.VmLifetimeAuthHours is > 0 and var hours ? hours : null,
+            };
         }
 
         var items = new List<CheckoutItem>();
@@ -92,17 +107,23 @@ public static class VmApi
             }
         }
 
-        var result = await services.Inventory.CheckoutAsync(items, new CheckoutContext(services.Time.GetUtcNow()), context.RequestAborted);
+        var result = await services.Inventory.CheckoutAsync(items, checkoutContext, context.RequestAborted);
         if (!result.Succeeded)
         {
             ApiLog.CheckoutEmpty(services.Logger, result.FailedRequestedName!);
             return ApiResults.Fail(StatusCodes.Status503ServiceUnavailable);
         }
 
+        if (token is not null)
+        {
+            await services.Tokens.AddVmsAsync(token.Hash, [.. result.Allocations.Select(a => a.Vm)], context.RequestAborted);
+        }
+
+        var shortNames = ApiGeneration.UsesShortNames(context);
         var answer = new JsonObject { ["ok"] = true };
         foreach (var group in result.Allocations.GroupBy(a => a.RequestedName, StringComparer.Ordinal))
         {
-            var hostnames = group.Select(a => services.Pools.Fqdn(a.Vm, a.Pool)).ToList();
+            var hostnames = group.Select(a => shortNames ? a.Vm : services.Pools.Fqdn(a.Vm, a.Pool)).ToList();
             foreach (var allocation in group)
             {
                 ApiLog.CheckedOut(services.Logger, allocation.Vm, allocation.Pool, allocation.RequestedName);
@@ -114,6 +135,12 @@ public static class VmApi
                     ? JsonValue.Create(hostnames[0])
                     : new JsonArray([.. hostnames.Select(h => JsonValue.Create(h))]),
             };
+        }
+
+        // v1 and un-versioned answers: short names, and the domain once at the top level.
+        if (shortNames && result.Allocations.Select(a => services.Pools.DomainOf(a.Pool)).FirstOrDefault(d => d is { Length: > 0 }) is { } domain)
+        {
+            answer["domain"] = domain;
         }
 
         return ApiResults.Json(StatusCodes.Status200OK, answer);
@@ -205,7 +232,14 @@ public static class VmApi
 
         if (services.Pools.DomainOf(vm.Pool) is { Length: > 0 } domain)
         {
-            details["fqdn"] = $"{vm.Name}.{domain}";
+            if (ApiGeneration.UsesShortNames(context))
+            {
+                details["domain"] = domain;
+            }
+            else
+            {
+                details["fqdn"] = $"{vm.Name}.{domain}";
+            }
         }
 
         if (vm.Get(VmFields.Host) is { } host)
@@ -247,9 +281,9 @@ public static class VmApi
             switch (key)
             {
                 case "lifetime":
-                    if (services.AuthConfigured)
+                    if (services.AuthConfigured && await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: true) is { } denied)
                     {
-                        return ApiResults.NotImplemented("Token authentication");
+                        return denied;
                     }
 
                     var hours = LifetimeOf(value);
@@ -377,9 +411,10 @@ public static class VmApi
             return failure!;
         }
 
-        if (vm.Get(VmFields.Token) is not null)
+        // A VM checked out with a token needs a valid token to be returned, even once auth is no longer configured.
+        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: false) is { } denied)
         {
-            return ApiResults.NotImplemented("Token authentication");
+            return denied;
         }
 
         var name = vm.Name;
@@ -391,6 +426,104 @@ public static class VmApi
 
         ApiLog.Returned(services.Logger, name, outcome.Pool!);
         return ApiResults.Ok();
+    }
+
+    /// <summary>POST /vm/&lt;hostname&gt;/disk/&lt;size&gt;: queue a disk of <c>size</c> GB for the manager to add (202).</summary>
+    public static async Task<IResult> AddDiskAsync(string hostname, string size, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } hostError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
+        }
+
+        if (InputValidator.DiskSize(size, out var gigabytes) is { } sizeError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, sizeError);
+        }
+
+        return await QueueTaskAsync(hostname, context, services, VmTaskKind.Disk, gigabytes.ToString(CultureInfo.InvariantCulture), "disk", $"+{gigabytes}gb");
+    }
+
+    /// <summary>POST /vm/&lt;hostname&gt;/snapshot: queue a snapshot under a new random name (202).</summary>
+    public static async Task<IResult> SnapshotAsync(string hostname, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } hostError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
+        }
+
+        var name = TokenHashing.NewToken();
+        return await QueueTaskAsync(hostname, context, services, VmTaskKind.Snapshot, name, "snapshot", name);
+    }
+
+    /// <summary>POST /vm/&lt;hostname&gt;/snapshot/&lt;snapshot&gt;: queue a revert to a snapshot the VM has (202), else 404.</summary>
+    public static async Task<IResult> RevertAsync(string hostname, string snapshot, HttpContext context, ApiServices services)
+    {
+        if (InputValidator.Hostname(hostname) is { } hostError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
+        }
+
+        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        {
+            return RequestAuth.Unauthorized();
+        }
+
+        var (vm, failure) = await FindVmAsync(hostname, context, services);
+        if (vm is null)
+        {
+            return failure!;
+        }
+
+        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: services.AuthConfigured) is { } denied)
+        {
+            return denied;
+        }
+
+        if (vm.Get(VmFields.SnapshotPrefix + snapshot) is not { Length: > 0 } || vm.State is not VmState.Running)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        await services.Tasks.EnqueueAsync(new VmTask(VmTaskKind.Revert, vm.Name, snapshot), context.RequestAborted);
+        ApiLog.TaskQueued(services.Logger, "revert", snapshot, vm.Name);
+        return ApiResults.Ok(StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>The shared part of disk and snapshot: token, VM lookup (running VMs only), queue, 202 with what was queued.</summary>
+    private static async Task<IResult> QueueTaskAsync(
+        string hostname, HttpContext context, ApiServices services, VmTaskKind kind, string argument, string answerKey, string answerValue)
+    {
+        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        {
+            return RequestAuth.Unauthorized();
+        }
+
+        var (vm, failure) = await FindVmAsync(hostname, context, services);
+        if (vm is null)
+        {
+            return failure!;
+        }
+
+        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: services.AuthConfigured) is { } denied)
+        {
+            return denied;
+        }
+
+        // Only a checked-out VM may be changed: a ready VM would be handed to someone else with the change, and a
+        // destroyed one has nothing to change (the original queued these too; the manager then failed them silently).
+        if (vm.State is not VmState.Running)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        await services.Tasks.EnqueueAsync(new VmTask(kind, vm.Name, argument), context.RequestAborted);
+        ApiLog.TaskQueued(services.Logger, answerKey, argument, vm.Name);
+        return ApiResults.Json(StatusCodes.Status202Accepted, new JsonObject
+        {
+            ["ok"] = true,
+            [vm.Name] = new JsonObject { [answerKey] = answerValue },
+        });
     }
 
     /// <summary>

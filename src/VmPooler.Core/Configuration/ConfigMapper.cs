@@ -77,9 +77,6 @@ internal sealed partial class ConfigMapper
         }
 
         // Options without a typed property are still checked, so a typo in their value is caught at start-up.
-        _ = _reader.ReadInt(config, "ondemand_clone_limit", "config.ondemand_clone_limit", 1);
-        _ = _reader.ReadInt(config, "max_ondemand_instances_per_request", "config.max_ondemand_instances_per_request", 1);
-        _ = _reader.ReadNumber(config, "ondemand_request_ttl", "config.ondemand_request_ttl", NumberRule.Positive);
         _ = _reader.ReadInt(config, "migration_limit", "config.migration_limit", 0);
         foreach (var flag in UntypedFlags)
         {
@@ -124,6 +121,14 @@ internal sealed partial class ConfigMapper
             ProviderTimeoutSeconds = _reader.ReadNumber(config, "provider_timeout", "config.provider_timeout", NumberRule.Positive)
                 ?? GlobalOptions.DefaultProviderTimeoutSeconds,
             MaxVmRetries = _reader.ReadInt(config, "max_vm_retries", "config.max_vm_retries", 0) ?? 3,
+            OnDemandCloneLimit = _reader.ReadInt(config, "ondemand_clone_limit", "config.ondemand_clone_limit", 1)
+                ?? GlobalOptions.DefaultOnDemandCloneLimit,
+            MaxOnDemandInstancesPerRequest = _reader.ReadInt(config, "max_ondemand_instances_per_request", "config.max_ondemand_instances_per_request", 1)
+                ?? GlobalOptions.DefaultMaxOnDemandInstancesPerRequest,
+            OnDemandRequestTtlMinutes = _reader.ReadNumber(config, "ondemand_request_ttl", "config.ondemand_request_ttl", NumberRule.Positive)
+                ?? GlobalOptions.DefaultOnDemandRequestTtlMinutes,
+            OwnerOnly = _reader.ReadBool(config, "owner_only", "config.owner_only") ?? false,
+            RateLimitingEnabled = _reader.ReadBool(config, "rate_limiting_enabled", "config.rate_limiting_enabled") ?? false,
         };
     }
 

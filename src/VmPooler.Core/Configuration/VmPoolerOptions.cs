@@ -118,6 +118,28 @@ public sealed record GlobalOptions
     /// <summary><c>experimental_features</c>: enables the config and poolreset routes. Default false.</summary>
     public bool ExperimentalFeatures { get; init; }
 
+    public const int DefaultOnDemandCloneLimit = 10;
+    public const int DefaultMaxOnDemandInstancesPerRequest = 10;
+    public const double DefaultOnDemandRequestTtlMinutes = 5;
+
+    /// <summary><c>ondemand_clone_limit</c>: on-demand clones running at once. Default 10.</summary>
+    public int OnDemandCloneLimit { get; init; } = DefaultOnDemandCloneLimit;
+
+    /// <summary><c>max_ondemand_instances_per_request</c>: the most VMs of one pool one request may ask for. Default 10.</summary>
+    public int MaxOnDemandInstancesPerRequest { get; init; } = DefaultMaxOnDemandInstancesPerRequest;
+
+    /// <summary><c>ondemand_request_ttl</c> (minutes): an on-demand request not complete by then fails. Default 5.</summary>
+    public double OnDemandRequestTtlMinutes { get; init; } = DefaultOnDemandRequestTtlMinutes;
+
+    /// <summary>
+    /// <c>owner_only</c> (ours, opt-in): a VM checked out with a token may be modified, snapshotted or returned only with a
+    /// token of the same user (the original lets any valid token do it, which stays the default).
+    /// </summary>
+    public bool OwnerOnly { get; init; }
+
+    /// <summary><c>rate_limiting_enabled</c>: per-client request limits (spec §2.9), limits from the top-level <c>:rate_limits:</c>.</summary>
+    public bool RateLimitingEnabled { get; init; }
+
     /// <summary><c>usage_stats</c>. Default false.</summary>
     public bool UsageStats { get; init; }
 

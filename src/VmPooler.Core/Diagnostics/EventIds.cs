@@ -11,6 +11,12 @@ public static class EventIds
     public const int VmReturned = 1003;
     public const int VmModified = 1004;
     public const int RequestLogged = 1005;
+    public const int TokenCreated = 1006;
+    public const int TokenDeleted = 1007;
+    public const int VmTaskQueued = 1008;
+    public const int OnDemandCreated = 1009;
+    public const int OnDemandDeleted = 1010;
+    public const int PoolConfigChanged = 1011;
     public const int UnhandledApiError = 1099;
 
     // Manager
@@ -39,6 +45,12 @@ public static class EventIds
     public const int StandingBy = 2022;
     public const int LeaseUnavailable = 2023;
     public const int InventoryUnavailable = 2024;
+    public const int VmTaskDone = 2025;
+    public const int VmTaskFailed = 2026;
+    public const int OnDemandDelivered = 2027;
+    public const int OnDemandFinished = 2028;
+    public const int PoolReset = 2029;
+    public const int TemplateChanged = 2030;
 
     // Providers
     public const int ProviderCall = 4001;
