@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using VmPooler.Api.Config;
 using VmPooler.Api.Http;
 using VmPooler.Api.Status;
 using VmPooler.Api.Vm;
@@ -19,6 +20,8 @@ public static class VmPoolerApi
         var v3 = endpoints.MapGroup(V3Prefix);
         v3.MapVmApi();
         v3.MapStatusApi();
+        v3.MapSummaryApi();
+        v3.MapConfigApi();
         v3.MapNotYetImplemented();
 
         // One route for /dashboard and everything under it: routing ignores a trailing slash, so a separate
@@ -38,8 +41,6 @@ public static class VmPoolerApi
         v3.MapPost("/ondemandvm", () => ApiResults.NotImplemented("On-demand provisioning"));
         v3.MapPost("/ondemandvm/{pools}", (string pools) => ApiResults.NotImplemented("On-demand provisioning"));
         v3.MapMethods("/ondemandvm/{requestId}", ["GET", "DELETE"], (string requestId) => ApiResults.NotImplemented("On-demand provisioning"));
-        v3.MapGet("/config", () => ApiResults.NotImplemented("The config route"));
-        v3.MapGet("/full_config", () => ApiResults.NotImplemented("The full_config route"));
         v3.MapPost("/config/{setting}", (string setting) => ApiResults.NotImplemented("Changing pool configuration"));
         v3.MapDelete("/config/{setting}/{pool}", (string setting, string pool) => ApiResults.NotImplemented("Changing pool configuration"));
         v3.MapPost("/poolreset", () => ApiResults.NotImplemented("Pool reset"));
