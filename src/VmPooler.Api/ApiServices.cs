@@ -38,4 +38,9 @@ public sealed class ApiServices(
 }
 
 /// <summary>The stores besides the inventory that the API writes and the manager reads.</summary>
-public sealed record ApiStores(ITokenStore Tokens, IVmTaskQueue Tasks, IPoolOverrideStore Overrides, IOnDemandStore OnDemand);
+public sealed record ApiStores(ITokenStore Tokens, IVmTaskQueue Tasks, IPoolOverrideStore Overrides, IOnDemandStore OnDemand)
+{
+    /// <summary>The in-memory stores (one process).</summary>
+    public static ApiStores InMemory(TimeProvider timeProvider)
+        => new(new MemoryTokenStore(), new MemoryVmTaskQueue(), new MemoryPoolOverrideStore(), new MemoryOnDemandStore(timeProvider));
+}

@@ -25,16 +25,19 @@ public static class VmPoolerApi
             var api = endpoints.MapGroup(prefix);
             api.MapVmApi();
             api.MapStatusApi();
+            api.MapSummaryApi();
+            api.MapConfigApi();
             api.MapTokenApi();
             api.MapOnDemandApi();
             api.MapPoolConfigApi();
-            api.MapNotYetImplemented();
         }
 
         // The un-versioned routes of 2015–2.x, answered like v1 (spec §2.10). Their PUT /vm/<host>/disk/<size> always
         // 404'd in the original and is left unmapped here for the same answer.
         var unversioned = endpoints.MapGroup("");
         unversioned.MapGet("/status", StatusApi.StatusAsync);
+        unversioned.MapGet("/summary", SummaryApi.SummaryAsync);
+        unversioned.MapGet("/summary/{section}/{key?}", SummaryApi.SectionAsync);
         unversioned.MapTokenApi();
         unversioned.MapGet("/vm", VmApi.ListPools);
         unversioned.MapPost("/vm", VmApi.CheckoutFromBodyAsync);
@@ -52,12 +55,5 @@ public static class VmPoolerApi
             : ApiResults.NotImplemented("The dashboard"));
         endpoints.MapFallback(() => ApiResults.Fail(StatusCodes.Status404NotFound));
         return endpoints;
-    }
-
-    /// <summary>Routes that later releases implement: they say so with 501 rather than pretend.</summary>
-    private static void MapNotYetImplemented(this RouteGroupBuilder api)
-    {
-        api.MapGet("/config", () => ApiResults.NotImplemented("The config route"));
-        api.MapGet("/full_config", () => ApiResults.NotImplemented("The full_config route"));
     }
 }

@@ -34,6 +34,13 @@ public static class ApiResults
     public static IResult Error(int statusCode, string message)
         => new JsonResponse(statusCode, new JsonObject { ["ok"] = false, ["error"] = message });
 
+    /// <summary>
+    /// A bare JSON string, e.g. <c>"Invalid date format 'x', must match YYYY-MM-DD."</c>: the <c>/summary</c> errors. The
+    /// original sends that text unquoted under a JSON label (quirk Q20); quoting it keeps the same words while the body
+    /// parses as the JSON it claims to be.
+    /// </summary>
+    public static IResult Message(int statusCode, string message) => new JsonResponse(statusCode, JsonValue.Create(message));
+
     /// <summary>501 with a message, for routes this version does not implement yet.</summary>
     public static IResult NotImplemented(string what)
         => Error(StatusCodes.Status501NotImplemented, $"{what} is not implemented in this version of vmpooler");

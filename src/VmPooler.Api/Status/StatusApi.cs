@@ -20,9 +20,6 @@ public static class StatusApi
         api.MapGet("/status", StatusAsync);
         api.MapGet("/poolstat", PoolStatAsync);
         api.MapGet("/totalrunning", TotalRunningAsync);
-        api.MapGet("/summary", () => ApiResults.NotImplemented("The summary route"));
-        api.MapGet("/summary/{section}", (string section) => ApiResults.NotImplemented("The summary route"));
-        api.MapGet("/summary/{section}/{key}", (string section, string key) => ApiResults.NotImplemented("The summary route"));
         return api;
     }
 

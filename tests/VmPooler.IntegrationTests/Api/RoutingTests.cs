@@ -93,6 +93,11 @@ public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFix
     [InlineData("/api/v3/vm/")]
     [InlineData("/api/v3/totalrunning/")]
     [InlineData("/api/v3/poolstat/?pool=debian")]
+    [InlineData("/api/v3/summary/")]
+    [InlineData("/api/v3/summary/tag/")]
+    [InlineData("/api/v3/summary/clone/count/")]
+    [InlineData("/api/v3/config/")]
+    [InlineData("/api/v3/full_config/")]
     public async Task KnownRoute_TrailingSlash_IsOptional(string path)
     {
         var withSlash = await Server.GetAsync(path);
@@ -128,17 +133,12 @@ public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFix
     [InlineData("POST", "/api/v3/ondemandvm/debian+centos")]
     [InlineData("GET", "/api/v3/ondemandvm/some-request-id")]
     [InlineData("DELETE", "/api/v3/ondemandvm/some-request-id")]
-    [InlineData("GET", "/api/v3/config")]
-    [InlineData("GET", "/api/v3/full_config")]
     [InlineData("POST", "/api/v3/config/poolsize")]
     [InlineData("DELETE", "/api/v3/config/poolsize/debian")]
     [InlineData("POST", "/api/v3/config/pooltemplate")]
     [InlineData("DELETE", "/api/v3/config/pooltemplate/debian")]
     [InlineData("POST", "/api/v3/config/clonetarget")]
     [InlineData("POST", "/api/v3/poolreset")]
-    [InlineData("GET", "/api/v3/summary")]
-    [InlineData("GET", "/api/v3/summary/boot")]
-    [InlineData("GET", "/api/v3/summary/boot/duration")]
     [InlineData("POST", "/api/v3/vm/d1/disk/8")]
     [InlineData("POST", "/api/v3/vm/d1/snapshot")]
     [InlineData("POST", "/api/v3/vm/d1/snapshot/abc")]
@@ -167,6 +167,10 @@ public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFix
     [InlineData("DELETE", "/api/v3/vm/nosuchvm")]
     [InlineData("GET", "/api/v3/nosuchroute")]
     [InlineData("GET", "/api/v3/summary")]
+    [InlineData("GET", "/api/v3/summary/boot/duration")]
+    [InlineData("GET", "/api/v3/summary?from=bogus")]
+    [InlineData("GET", "/api/v3/config")]
+    [InlineData("GET", "/api/v3/full_config")]
     public async Task ApiAnswer_AnyRoute_IsLabelledExactlyApplicationJson(string method, string path)
     {
         var response = await Server.SendAsync(new HttpMethod(method), path);

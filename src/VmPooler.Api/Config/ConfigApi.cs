@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VmPooler.Api.Http;
+using VmPooler.Core.Configuration;
+
+namespace VmPooler.Api.Config;
+
+/// <summary>The read-only configuration routes <c>GET /config</c> and <c>GET /full_config</c> (spec §2.7).</summary>
+public static class ConfigApi
+{
+    public static RouteGroupBuilder MapConfigApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/config", Config);
+        api.MapGet("/full_config", FullConfig);
+        return api;
+    }
+
+    /// <summary>
+    /// GET /config: <c>{"pool_configuration": [pool objects…], "status": {"ok": true}}</c>; 404 <c>{"ok": false}</c>
+    /// when no pool is configured.
+    /// </summary>
+    public static IResult Config(ApiServices services)
+    {
+        var pools = services.Pools.Pools;
+        if (pools.Count == 0)
+        {
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        // template_ready: the original compares the template the manager last prepared with the pool's template. Until
+        // template overrides exist there is nothing to prepare, so every pool's configured template is ready.
+        var configuration = new JsonArray([.. pools.Select(pool => PoolObject(pool, services.Options.Config, templateReady: true))]);
+        return ApiResults.Json(StatusCodes.Status200OK, new JsonObject
+        {
+            ["pool_configuration"] = configuration,
+            ["status"] = new JsonObject { ["ok"] = true },
+        });
+    }
+
+    /// <summary>
+    /// GET /full_config: <c>{"full_config": &lt;the whole configuration&gt;, "status": {"ok": true}}</c>, as loaded (after
+    /// <c>extra_config</c> merging and environment overrides), with every secret redacted.
+    /// </summary>
+    public static IResult FullConfig(ApiServices services)
+        => ApiResults.Json(StatusCodes.Status200OK, new JsonObject
+        {
+            ["full_config"] = ConfigJson.Mapping(services.Options.Raw),
+            ["status"] = new JsonObject { ["ok"] = true },
+        });
+
+    /// <summary>
+    /// One entry of <c>pool_configuration</c>: the pool's keys as configured (secrets redacted), with <c>size</c> and
+    /// <c>template</c> set to the values in effect (<c>template</c> is left out when none is configured), <c>ready_ttl</c> added when
+    /// the pool does not set it (the original copies the global value in at start-up), then <c>template_ready</c>.
+    /// </summary>
+    public static JsonObject PoolObject(PoolOptions pool, GlobalOptions global, bool templateReady)
+    {
+        var json = ConfigJson.Mapping(pool.Settings);
+        json["name"] = pool.Name;
+        if (pool.Template.Length > 0)
+        {
+            json["template"] = pool.Template;
+        }
+
+        json["size"] = pool.Size;
+        if (!json.ContainsKey("ready_ttl") || json["ready_ttl"] is null)
+        {
+            json["ready_ttl"] = pool.ReadyTtlMinutes ?? global.ReadyTtlMinutes;
+        }
+
+        json["template_ready"] = templateReady;
+        return json;
+    }
+}
