@@ -80,4 +80,22 @@ internal static partial class ManagerLog
 
     [LoggerMessage(EventIds.ProviderBackoff, LogLevel.Warning, "[!] [{Pool}] {Failures} clone failures in a row; next clone not before {Delay} from now")]
     public static partial void CloneBackoff(ILogger logger, string pool, int failures, TimeSpan delay);
+
+    [LoggerMessage(EventIds.VmTaskDone, LogLevel.Information, "[+] [{Pool}] '{Vm}' {Kind} {Argument} done in {Seconds:0.00} seconds")]
+    public static partial void TaskDone(ILogger logger, string pool, string vm, string kind, string argument, double seconds);
+
+    [LoggerMessage(EventIds.VmTaskFailed, LogLevel.Warning, "[!] [{Pool}] '{Vm}' {Kind} {Argument} failed: {Error}")]
+    public static partial void TaskFailed(ILogger logger, string pool, string vm, string kind, string argument, string error);
+
+    [LoggerMessage(EventIds.OnDemandDelivered, LogLevel.Information, "[+] [{Pool}] '{Vm}' delivered to on-demand request {Id}")]
+    public static partial void OnDemandDelivered(ILogger logger, string pool, string vm, string id);
+
+    [LoggerMessage(EventIds.OnDemandFinished, LogLevel.Information, "[*] on-demand request {Id} is {Status}")]
+    public static partial void OnDemandFinished(ILogger logger, string id, string status);
+
+    [LoggerMessage(EventIds.PoolReset, LogLevel.Information, "[*] [{Pool}] reset: {Count} ready and pending VMs drained")]
+    public static partial void PoolDrained(ILogger logger, string pool, int count);
+
+    [LoggerMessage(EventIds.TemplateChanged, LogLevel.Information, "[*] [{Pool}] template changed from '{Old}' to '{New}': draining the pool")]
+    public static partial void TemplateChanged(ILogger logger, string pool, string old, string @new);
 }

@@ -21,6 +21,7 @@ public sealed class PoolManagerService : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<PoolManagerService> _logger;
     private readonly PoolWorkQueue _queue;
+    private readonly ManagerJobs? _jobs;
     private readonly Dictionary<string, PoolState> _states;
 
     public PoolManagerService(
@@ -29,8 +30,10 @@ public sealed class PoolManagerService : BackgroundService
         PoolReconciler reconciler,
         TimeProvider timeProvider,
         ILogger<PoolManagerService> logger,
-        IManagerLease? lease = null)
+        IManagerLease? lease = null,
+        ManagerJobs? jobs = null)
     {
+        _jobs = jobs;
         _lease = lease ?? new ProcessLocalLease();
         _options = options;
         _inventory = inventory;
@@ -165,7 +168,13 @@ public sealed class PoolManagerService : BackgroundService
         var workers = Math.Clamp(_options.Pools.Count, 1, Math.Max(4, Environment.ProcessorCount * 2));
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => WorkAsync(stoppingToken)));
+            var loops = Enumerable.Range(0, workers).Select(_ => WorkAsync(stoppingToken)).ToList();
+            if (_jobs is not null)
+            {
+                loops.Add(_jobs.RunAsync(stoppingToken));
+            }
+
+            await Task.WhenAll(loops);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -5,6 +5,7 @@ using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Naming;
+using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
 
 namespace VmPooler.Manager;
@@ -35,6 +36,9 @@ public sealed class PoolReconciler : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeSpan _dataTtl;
     private readonly TimeSpan _providerTimeout;
+    private readonly IPoolOverrideStore? _overrides;
+    private readonly IOnDemandStore? _onDemand;
+    private readonly SemaphoreSlim _onDemandSlots;
 
     public PoolReconciler(
         VmPoolerOptions options,
@@ -42,8 +46,13 @@ public sealed class PoolReconciler : IAsyncDisposable
         IEnumerable<IVmProvider> providers,
         TimeProvider timeProvider,
         ILogger<PoolReconciler> logger,
-        VmNameGenerator? names = null)
+        VmNameGenerator? names = null,
+        IPoolOverrideStore? overrides = null,
+        IOnDemandStore? onDemand = null)
     {
+        _overrides = overrides;
+        _onDemand = onDemand;
+        _onDemandSlots = new SemaphoreSlim(options.Config.OnDemandCloneLimit, options.Config.OnDemandCloneLimit);
         _options = options;
         _inventory = inventory;
         _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
@@ -68,6 +77,12 @@ public sealed class PoolReconciler : IAsyncDisposable
     /// <summary>Runs one pass over <paramref name="pool"/>.</summary>
     public async Task<PassResult> ReconcileAsync(PoolOptions pool, CancellationToken cancellationToken)
     {
+        var drained = 0;
+        if (_overrides is not null)
+        {
+            (pool, drained) = await ApplyOverridesAsync(pool, cancellationToken);
+        }
+
         var provider = _providers[pool.Provider];
         var timings = LifecycleRules.TimingsFor(pool, _options.Config);
 
@@ -89,9 +104,10 @@ public sealed class PoolReconciler : IAsyncDisposable
         var inProvider = new HashSet<string>(listed, StringComparer.Ordinal);
         var known = snapshot.Names();
         var now = _time.GetUtcNow();
-        var work = 0;
+        var work = drained;
         var ready = snapshot.Ready.Count;
-        var pending = snapshot.Pending.Count;
+        // VMs cloned for on-demand requests are not the pool's: they do not count towards its size.
+        var pending = snapshot.Pending.Count(vm => !IsOnDemand(vm));
         var toDestroy = new List<string>();
 
         // 1. VMs the provider has and the inventory does not know: track them as completed, then destroy them.
@@ -223,7 +239,11 @@ public sealed class PoolReconciler : IAsyncDisposable
             var checkedAt = _time.GetUtcNow();
             if (result.IsReady)
             {
-                if (await MarkReadyAsync(pool, vm, checkedAt, ct))
+                if (IsOnDemand(vm))
+                {
+                    await DeliverOnDemandAsync(provider, pool, vm, checkedAt, ct);
+                }
+                else if (await MarkReadyAsync(pool, vm, checkedAt, ct))
                 {
                     Interlocked.Increment(ref becameReady);
                 }
@@ -239,7 +259,10 @@ public sealed class PoolReconciler : IAsyncDisposable
                 if (await _inventory.ForgetAsync(pool.Name, vm.Name, VmState.Pending, _dataTtl, cancellationToken: ct))
                 {
                     ManagerLog.PendingVanished(_logger, pool.Name, vm.Name);
-                    Interlocked.Increment(ref leftPending);
+                    if (!IsOnDemand(vm))
+                    {
+                        Interlocked.Increment(ref leftPending);
+                    }
                 }
 
                 return;
@@ -259,7 +282,11 @@ public sealed class PoolReconciler : IAsyncDisposable
                     if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
                     {
                         ManagerLog.PendingTimedOut(_logger, pool.Name, vm.Name, timings.Timeout.TotalMinutes, result.Error ?? "not ready");
-                        Interlocked.Increment(ref leftPending);
+                        if (!IsOnDemand(vm))
+                        {
+                            Interlocked.Increment(ref leftPending);
+                        }
+
                         lock (toDestroy)
                         {
                             toDestroy.Add(vm.Name);
@@ -338,7 +365,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         var started = await StartClonesAsync(provider, pool, LifecycleRules.ClonesNeeded(pool.Size, ready, pending), cancellationToken);
         work += started;
         pending += started;
-        return new PassResult(work > 0, pending > 0, null);
+        return new PassResult(work > 0, pending > 0 || snapshot.Pending.Any(IsOnDemand), null);
     }
 
     /// <summary>Whether a pool's clones are held back after failures, and until when.</summary>
@@ -375,7 +402,7 @@ public sealed class PoolReconciler : IAsyncDisposable
             }
 
             _busy[name] = 0;
-            Track(CloneAsync(provider, pool, name, timings));
+            Track(CloneAsync(provider, pool, name, timings, _cloneSlots));
             started++;
         }
 
@@ -383,7 +410,7 @@ public sealed class PoolReconciler : IAsyncDisposable
     }
 
     /// <summary>Picks an unused name and registers the VM as pending under it; null when no free name was found.</summary>
-    private async Task<string?> ReserveNameAsync(PoolOptions pool, CancellationToken cancellationToken)
+    private async Task<string?> ReserveNameAsync(PoolOptions pool, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? extra = null)
     {
         var now = _time.GetUtcNow();
         var fields = new Dictionary<string, string>
@@ -392,6 +419,11 @@ public sealed class PoolReconciler : IAsyncDisposable
             [VmFields.Template] = pool.Name,
             [VmFields.Pool] = pool.Name,
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            fields[key] = value;
+        }
+
         if (_options.DomainOf(pool) is { } domain)
         {
             fields[VmFields.Domain] = domain;
@@ -416,7 +448,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         return null;
     }
 
-    private async Task CloneAsync(IVmProvider provider, PoolOptions pool, string name, PoolTimings timings)
+    private async Task CloneAsync(IVmProvider provider, PoolOptions pool, string name, PoolTimings timings, SemaphoreSlim slots)
     {
         var token = _stopping.Token;
         var started = _time.GetTimestamp();
@@ -472,8 +504,148 @@ public sealed class PoolReconciler : IAsyncDisposable
         finally
         {
             _busy.TryRemove(name, out _);
-            _cloneSlots.Release();
+            slots.Release();
             PoolNeedsPass?.Invoke(pool.Name);
+        }
+    }
+
+    /// <summary>True for a VM cloned for an on-demand request.</summary>
+    public static bool IsOnDemand(VmRecord vm) => vm.Get(VmFields.RequestId) is { Length: > 0 };
+
+    /// <summary>
+    /// Starts up to <paramref name="count"/> clones of <paramref name="pool"/> for an on-demand request, within
+    /// <c>ondemand_clone_limit</c>. Returns how many started.
+    /// </summary>
+    public async Task<int> StartOnDemandClonesAsync(PoolOptions pool, string requestId, string requestedName, int count, CancellationToken cancellationToken)
+    {
+        if (count <= 0 || !_providers.TryGetValue(pool.Provider, out var provider) || CloneBackoffUntil(pool.Name) is not null)
+        {
+            return 0;
+        }
+
+        var timings = LifecycleRules.TimingsFor(pool, _options.Config);
+        var extra = new Dictionary<string, string> { [VmFields.RequestId] = requestId, [VmFields.RequestName] = requestedName };
+        var started = 0;
+        while (started < count && _onDemandSlots.Wait(0, CancellationToken.None))
+        {
+            string? name;
+            try
+            {
+                name = await ReserveNameAsync(pool, cancellationToken, extra);
+            }
+            catch
+            {
+                _onDemandSlots.Release();
+                throw;
+            }
+
+            if (name is null)
+            {
+                _onDemandSlots.Release();
+                break;
+            }
+
+            _busy[name] = 0;
+            Track(CloneAsync(provider, pool, name, timings, _onDemandSlots));
+            started++;
+        }
+
+        return started;
+    }
+
+    /// <summary>Moves a pool's ready and pending VMs (not those cloning right now) to completed, so they are destroyed and replaced.</summary>
+    public async Task<int> DrainAsync(PoolOptions pool, CancellationToken cancellationToken)
+    {
+        var snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
+        var drained = 0;
+        foreach (var (vm, state) in snapshot.Ready.Select(v => (v, VmState.Ready)).Concat(snapshot.Pending.Select(v => (v, VmState.Pending))))
+        {
+            if (!_busy.ContainsKey(vm.Name) && !IsOnDemand(vm)
+                && await _inventory.MoveAsync(pool.Name, vm.Name, state, VmState.Completed, cancellationToken: cancellationToken))
+            {
+                drained++;
+            }
+        }
+
+        ManagerLog.PoolDrained(_logger, pool.Name, drained);
+        return drained;
+    }
+
+    /// <summary>The pool with its run-time overrides; a changed template drains the pool once (spec §4.8).</summary>
+    private async Task<(PoolOptions Pool, int Drained)> ApplyOverridesAsync(PoolOptions configured, CancellationToken cancellationToken)
+    {
+        var overrides = await _overrides!.GetAsync(cancellationToken);
+        var pool = overrides.Apply(configured);
+        var prepared = overrides.Get(PoolOverrideKind.Prepared, pool.Name);
+        if (prepared == pool.Template)
+        {
+            return (pool, 0);
+        }
+
+        var drained = 0;
+        if (prepared is not null)
+        {
+            ManagerLog.TemplateChanged(_logger, pool.Name, prepared, pool.Template);
+            drained = await DrainAsync(pool, cancellationToken);
+        }
+
+        await _overrides.SetAsync(PoolOverrideKind.Prepared, pool.Name, pool.Template, cancellationToken);
+        return (pool, drained);
+    }
+
+    /// <summary>
+    /// A VM cloned for an on-demand request passed its ready check: check it out to the request (pending → running with
+    /// the request's owner), then record the delivery. When the request is no longer pending (deleted, failed, complete),
+    /// the VM is returned instead, so it is destroyed rather than stranded.
+    /// </summary>
+    private async Task DeliverOnDemandAsync(IVmProvider provider, PoolOptions pool, VmRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var id = vm.Get(VmFields.RequestId)!;
+        var request = _onDemand is null ? null : await _onDemand.GetAsync(id, cancellationToken);
+        var fields = new Dictionary<string, string>
+        {
+            [VmFields.Ready] = VmTime.Format(now),
+            [VmFields.Check] = VmTime.Format(now),
+            [VmFields.Checkout] = VmTime.Format(now),
+        };
+        if (request?.TokenHash is { } token)
+        {
+            fields[VmFields.Token] = token;
+            fields[VmFields.TokenUser] = request.User ?? "";
+            if (_options.Config.VmLifetimeAuthHours is > 0 and var hours)
+            {
+                fields[VmFields.Lifetime] = hours.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
+        var entry = new OnDemandEntry(vm.Get(VmFields.RequestName) ?? pool.Name, pool.Name, 0);
+        var wanted = request?.Entries.FirstOrDefault(e => e.Key == entry.Key)?.Count ?? 0;
+        var deliverable = request is { Status: OnDemandStatus.Pending } && request.DeliveredCount(entry) < wanted;
+        if (!deliverable)
+        {
+            if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Completed, cancellationToken: cancellationToken))
+            {
+                StartDestroy(provider, pool, vm.Name);
+            }
+
+            return;
+        }
+
+        if (!await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Running, fields, cancellationToken: cancellationToken))
+        {
+            return;
+        }
+
+        var seconds = Math.Round((now - (vm.GetTime(VmFields.Clone) ?? now)).TotalSeconds, 2);
+        await _inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, vm.Name, seconds, now, cancellationToken);
+        if (await _onDemand!.DeliverAsync(id, entry, vm.Name, cancellationToken))
+        {
+            ManagerLog.OnDemandDelivered(_logger, pool.Name, vm.Name, id);
+        }
+        else if ((await _inventory.ReturnAsync(vm.Name, cancellationToken)).Status == ReturnStatus.Returned)
+        {
+            // Deleted or failed between the read and the delivery: give the VM back.
+            StartDestroy(provider, pool, vm.Name);
         }
     }
 

@@ -132,14 +132,27 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<IInventory>(),
                 sp.GetRequiredService<IReadOnlyList<IVmProvider>>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<PoolReconciler>>()));
+                sp.GetRequiredService<ILogger<PoolReconciler>>(),
+                overrides: sp.GetRequiredService<IPoolOverrideStore>(),
+                onDemand: sp.GetRequiredService<IOnDemandStore>()));
+            services.AddSingleton(sp => new ManagerJobs(
+                options,
+                sp.GetRequiredService<IInventory>(),
+                sp.GetRequiredService<PoolReconciler>(),
+                sp.GetRequiredService<IReadOnlyList<IVmProvider>>(),
+                sp.GetRequiredService<IVmTaskQueue>(),
+                sp.GetRequiredService<IOnDemandStore>(),
+                sp.GetRequiredService<IPoolOverrideStore>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ManagerJobs>>()));
             services.AddSingleton(sp => new PoolManagerService(
                 options,
                 sp.GetRequiredService<IInventory>(),
                 sp.GetRequiredService<PoolReconciler>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PoolManagerService>>(),
-                sp.GetRequiredService<IManagerLease>()));
+                sp.GetRequiredService<IManagerLease>(),
+                sp.GetRequiredService<ManagerJobs>()));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 

@@ -29,6 +29,10 @@ public static class VmFields
     public const string Host = "host";
     public const string Migrated = "migrated";
     public const string Discovered = "discovered";
+
+    /// <summary>The on-demand request a VM is cloned for, and the name (pool or alias) it was requested as.</summary>
+    public const string RequestId = "request_id";
+    public const string RequestName = "request_name";
 }
 
 /// <summary>How times are written into VM metadata and read back (ISO 8601, UTC, with fractions).</summary>

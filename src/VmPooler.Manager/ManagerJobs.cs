@@ -1,0 +1,261 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
+using VmPooler.Core.OnDemand;
+using VmPooler.Core.Providers;
+
+namespace VmPooler.Manager;
+
+/// <summary>
+/// The manager's work besides the pool passes, run while it holds the lease: queued disk/snapshot/revert tasks (spec
+/// §4.9), on-demand requests (§4.7) and pool resets (§2.7). Each runs every <see cref="Interval"/> on the injected clock.
+/// Unlike the original (one task per queue every 5 s), every queued task is taken at once and run in parallel across
+/// VMs, in order for each VM.
+/// </summary>
+public sealed class ManagerJobs
+{
+    /// <summary>How long a ready on-demand request is kept (as the original: 30 days).</summary>
+    public static readonly TimeSpan ReadyKeep = TimeSpan.FromDays(30);
+
+    private const int TaskBatch = 64;
+
+    private readonly VmPoolerOptions _options;
+    private readonly IInventory _inventory;
+    private readonly PoolReconciler _reconciler;
+    private readonly IReadOnlyDictionary<string, IVmProvider> _providers;
+    private readonly IVmTaskQueue _tasks;
+    private readonly IOnDemandStore _onDemand;
+    private readonly IPoolOverrideStore _overrides;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, PoolOptions> _pools;
+
+    public ManagerJobs(
+        VmPoolerOptions options,
+        IInventory inventory,
+        PoolReconciler reconciler,
+        IEnumerable<IVmProvider> providers,
+        IVmTaskQueue tasks,
+        IOnDemandStore onDemand,
+        IPoolOverrideStore overrides,
+        TimeProvider timeProvider,
+        ILogger<ManagerJobs> logger)
+    {
+        _options = options;
+        _inventory = inventory;
+        _reconciler = reconciler;
+        _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        _tasks = tasks;
+        _onDemand = onDemand;
+        _overrides = overrides;
+        _time = timeProvider;
+        _logger = logger;
+        _pools = options.Pools.ToDictionary(p => p.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>How often the jobs look for work.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Runs every job until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await RunOnceAsync(cancellationToken);
+            await Task.Delay(Interval, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>One round of every job (tests call this directly).</summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await GuardAsync("tasks", () => RunTasksAsync(cancellationToken), cancellationToken);
+        await GuardAsync("resets", () => RunResetsAsync(cancellationToken), cancellationToken);
+        await GuardAsync("on-demand", () => RunOnDemandAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Takes every queued VM task and carries them out: tasks of one VM in order, VMs in parallel.</summary>
+    public async Task RunTasksAsync(CancellationToken cancellationToken)
+    {
+        var tasks = await _tasks.DequeueAsync(TaskBatch, cancellationToken);
+        await Task.WhenAll(tasks.GroupBy(t => t.Vm, StringComparer.Ordinal).Select(async group =>
+        {
+            foreach (var task in group)
+            {
+                await RunTaskAsync(task, cancellationToken);
+            }
+        }));
+    }
+
+    private async Task RunTaskAsync(VmTask task, CancellationToken cancellationToken)
+    {
+        var kind = task.Kind.ToString().ToLowerInvariant();
+        var vm = await _inventory.GetVmAsync(task.Vm, cancellationToken);
+        if (vm is null || !TryProvider(vm.Pool, out var pool, out var provider))
+        {
+            ManagerLog.TaskFailed(_logger, vm?.Pool ?? "?", task.Vm, kind, task.Argument, "unknown VM or pool");
+            return;
+        }
+
+        var started = _time.GetTimestamp();
+        bool done;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.Config.ProviderTimeoutSeconds), _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            done = task.Kind switch
+            {
+                VmTaskKind.Disk => int.TryParse(task.Argument, CultureInfo.InvariantCulture, out var size)
+                    && await provider.CreateDiskAsync(pool, vm.Name, size, linked.Token),
+                VmTaskKind.Snapshot => await provider.CreateSnapshotAsync(pool, vm.Name, task.Argument, linked.Token),
+                VmTaskKind.Revert => await provider.RevertSnapshotAsync(pool, vm.Name, task.Argument, linked.Token),
+                _ => false,
+            };
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            ManagerLog.TaskFailed(_logger, pool.Name, vm.Name, kind, task.Argument, ex.Message);
+            return;
+        }
+
+        if (!done)
+        {
+            ManagerLog.TaskFailed(_logger, pool.Name, vm.Name, kind, task.Argument, "the provider refused");
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        switch (task.Kind)
+        {
+            case VmTaskKind.Disk:
+                // Re-read: another disk of this VM may have been recorded meanwhile (tasks of one VM run in order, but be safe).
+                var current = (await _inventory.GetVmAsync(vm.Name, cancellationToken))?.Get(VmFields.Disk);
+                var disks = string.IsNullOrEmpty(current) ? $"+{task.Argument}gb" : $"{current}:+{task.Argument}gb";
+                await _inventory.UpdateFieldsAsync(vm.Name, new Dictionary<string, string> { [VmFields.Disk] = disks }, cancellationToken: cancellationToken);
+                break;
+            case VmTaskKind.Snapshot:
+                await _inventory.UpdateFieldsAsync(
+                    vm.Name,
+                    new Dictionary<string, string> { [VmFields.SnapshotPrefix + task.Argument] = VmTime.Format(now) },
+                    cancellationToken: cancellationToken);
+                break;
+            default:
+                break;
+        }
+
+        ManagerLog.TaskDone(_logger, pool.Name, vm.Name, kind, task.Argument, Math.Round(_time.GetElapsedTime(started).TotalSeconds, 2));
+    }
+
+    /// <summary>Drains the pools whose reset was requested.</summary>
+    public async Task RunResetsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var name in await _overrides.TakeResetsAsync(cancellationToken))
+        {
+            if (_pools.TryGetValue(name, out var pool))
+            {
+                await _reconciler.DrainAsync(pool, cancellationToken);
+                _reconciler.PoolNeedsPass?.Invoke(pool.Name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each pending on-demand request: fail it when its TTL has passed (returning what it got), mark it ready when
+    /// every VM was delivered, otherwise start the clones it still lacks.
+    /// </summary>
+    public async Task RunOnDemandAsync(CancellationToken cancellationToken)
+    {
+        var ids = await _onDemand.PendingAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var ttl = TimeSpan.FromMinutes(_options.Config.OnDemandRequestTtlMinutes);
+        var keepFailed = TimeSpan.FromHours(_options.Redis?.DataTtlHours ?? GlobalOptions.DefaultDataTtlHours);
+        var snapshots = new Dictionary<string, PoolSnapshot>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            var request = await _onDemand.GetAsync(id, cancellationToken);
+            if (request is not { Status: OnDemandStatus.Pending })
+            {
+                continue;
+            }
+
+            if (request.IsComplete)
+            {
+                if (await _onDemand.SetStatusAsync(id, OnDemandStatus.Pending, OnDemandStatus.Ready, ReadyKeep, null, cancellationToken))
+                {
+                    ManagerLog.OnDemandFinished(_logger, id, "ready");
+                }
+
+                continue;
+            }
+
+            if (now - request.Created > ttl)
+            {
+                var reason = $"not all instances were ready within ondemand_request_ttl ({_options.Config.OnDemandRequestTtlMinutes.ToString(CultureInfo.InvariantCulture)} minutes)";
+                if (await _onDemand.SetStatusAsync(id, OnDemandStatus.Pending, OnDemandStatus.Failed, keepFailed, reason, cancellationToken))
+                {
+                    ManagerLog.OnDemandFinished(_logger, id, "failed");
+                    var failed = await _onDemand.GetAsync(id, cancellationToken) ?? request;
+                    foreach (var vm in failed.Delivered.Values.SelectMany(v => v))
+                    {
+                        await _inventory.ReturnAsync(vm, cancellationToken);
+                    }
+                }
+
+                continue;
+            }
+
+            foreach (var entry in request.Entries)
+            {
+                if (!_pools.TryGetValue(entry.Pool, out var pool))
+                {
+                    continue;
+                }
+
+                if (!snapshots.TryGetValue(pool.Name, out var snapshot))
+                {
+                    snapshots[pool.Name] = snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
+                }
+
+                var inFlight = snapshot.Pending.Count(v => v.Get(VmFields.RequestId) == id && (v.Get(VmFields.RequestName) ?? pool.Name) == entry.Requested);
+                var needed = entry.Count - request.DeliveredCount(entry) - inFlight;
+                if (needed > 0)
+                {
+                    var started = await _reconciler.StartOnDemandClonesAsync(pool, id, entry.Requested, needed, cancellationToken);
+                    if (started > 0)
+                    {
+                        snapshots.Remove(pool.Name);
+                    }
+                }
+            }
+        }
+    }
+
+    private bool TryProvider(string poolName, [NotNullWhen(true)] out PoolOptions? pool, [NotNullWhen(true)] out IVmProvider? provider)
+    {
+        provider = null;
+        return _pools.TryGetValue(poolName, out pool) && _providers.TryGetValue(pool.Provider, out provider);
+    }
+
+    private async Task GuardAsync(string job, Func<Task> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await run();
+        }
+        catch (InventoryUnavailableException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            ManagerLog.InventoryUnavailable(_logger, job, Interval, ex.Message);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            ManagerLog.PassFailed(_logger, ex, job, Interval);
+        }
+    }
+}
