@@ -272,11 +272,56 @@ internal sealed partial class ConfigMapper
         }
 
         _ = _reader.ReadInt(ldap, "port", "auth.ldap.port", 1, 65535);
-        _ = _reader.ReadStringList(ldap, "base", "auth.ldap.base");
-        _ = _reader.ReadStringList(ldap, "user_object", "auth.ldap.user_object");
-        _ = _reader.ReadMapping(ldap, "encryption", "auth.ldap.encryption");
-        _ = _reader.ReadMapping(ldap, "service_account_hash", "auth.ldap.service_account_hash");
+        _ = _reader.ReadNumber(ldap, "timeout", "auth.ldap.timeout", NumberRule.Positive);
+
+        // Without a base or a user_object no DN can be built: the original fails at the first login; fail at startup.
+        var bases = _reader.ReadStringList(ldap, "base", "auth.ldap.base");
+        if (bases is null ? !HasValue(ldap, "base") : !bases.Any(b => !string.IsNullOrWhiteSpace(b)))
+        {
+            _reader.Error("auth.ldap.base", "is required (one DN, or several separated by spaces or as a list)");
+        }
+
+        var userObjects = _reader.ReadStringList(ldap, "user_object", "auth.ldap.user_object");
+        if (userObjects is null ? !HasValue(ldap, "user_object") : !userObjects.Any(u => !string.IsNullOrWhiteSpace(u)))
+        {
+            _reader.Error("auth.ldap.user_object", "is required (e.g. uid)");
+        }
+
+        // user_object goes into DNs and filters unescaped (it is the attribute type), so it must be a plain attribute name.
+        foreach (var userObject in userObjects?.SelectMany(u => u.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) ?? [])
+        {
+            if (!LdapAttributeName().IsMatch(userObject))
+            {
+                _reader.Error("auth.ldap.user_object", "must be attribute names such as uid or cn (got " + ConfigReader.Describe(userObject) + ")");
+            }
+        }
+
+        if (_reader.ReadMapping(ldap, "encryption", "auth.ldap.encryption") is { } encryption)
+        {
+            // Symbol values (:simple_tls) keep their colon in the tree.
+            var method = _reader.ReadString(encryption, "method", "auth.ldap.encryption.method");
+            if (method is not null && method.TrimStart(':') is not ("" or "simple_tls" or "start_tls"))
+            {
+                _reader.Error("auth.ldap.encryption.method", "must be simple_tls or start_tls (got " + ConfigReader.Describe(method) + ")");
+            }
+        }
+
+        if (_reader.ReadMapping(ldap, "service_account_hash", "auth.ldap.service_account_hash") is { } account)
+        {
+            if (string.IsNullOrWhiteSpace(_reader.ReadString(account, "user_dn", "auth.ldap.service_account_hash.user_dn")))
+            {
+                _reader.Error("auth.ldap.service_account_hash.user_dn", "is required");
+            }
+
+            if (string.IsNullOrEmpty(_reader.ReadString(account, "password", "auth.ldap.service_account_hash.password")))
+            {
+                _reader.Error("auth.ldap.service_account_hash.password", "is required");
+            }
+        }
     }
+
+    [GeneratedRegex("^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\\.[0-9]+)*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex LdapAttributeName();
 
     private Dictionary<string, Regex> MapTagFilter(Dictionary<string, object?>? section)
     {

@@ -19,6 +19,15 @@ public static class EventIds
     public const int PoolConfigChanged = 1011;
     public const int UnhandledApiError = 1099;
 
+    // API: authentication providers
+    public const int AuthUserNameRefused = 1101;
+    public const int AuthDenied = 1102;
+    public const int AuthDirectoryUnavailable = 1103;
+    public const int AuthServiceAccountFailed = 1104;
+    public const int AuthAmbiguousUser = 1105;
+    public const int AuthUnknownProvider = 1106;
+    public const int AuthAccepted = 1107;
+
     // Manager
     public const int ManagerStarting = 2000;
     public const int VmCloned = 2001;
