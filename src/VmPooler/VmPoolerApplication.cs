@@ -6,12 +6,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using VmPooler.Api;
+using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.OnDemand;
-using VmPooler.Core.Tokens;
 using VmPooler.Core.Providers;
+using VmPooler.Core.Tokens;
 using VmPooler.Manager;
 using VmPooler.Providers;
 using VmPooler.Redis;
@@ -115,6 +116,11 @@ public static class VmPoolerApplication
         if (role != VmPoolerRole.Manager)
         {
             services.AddSingleton<PoolDirectory>();
+            if (options.Auth is { } auth)
+            {
+                services.TryAddSingleton(sp => Authenticators.Create(auth, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+            }
+
             services.AddSingleton<ApiServices>();
         }
 
