@@ -52,7 +52,7 @@ public static class VSphereConfigs
             yaml.Append($"""
                   - name: '{name}'
                     provider: 'vsphere'
-                    template: '{Vcsim.Template}'
+                    {(poolLines.Contains("template:", StringComparison.Ordinal) ? "" : $"template: '{Vcsim.Template}'")}
                     folder: '{folderRoot}/{name}'
                     datastore: '{Vcsim.Datastore}'
                     size: {size}
