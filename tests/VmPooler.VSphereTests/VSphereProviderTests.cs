@@ -201,6 +201,18 @@ public sealed class VSphereProviderTests(VcsimFixture fixture) : IClassFixture<V
         error.Errors.ShouldContain(e => e.StartsWith("pools[3].template: is required", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ExampleConfiguration_Loads_AndMakesAVSphereProvider()
+    {
+        var yaml = await File.ReadAllTextAsync(Path.Combine(VcsimBinary.RepoRoot(), "examples", "vsphere.yaml"));
+
+        var options = VmPoolerServer.LoadOptions(yaml);
+
+        options.Pools.ShouldAllBe(p => p.Provider == "vsphere");
+        await using var provider = (VSphereProvider)new ProviderFactory(TimeProvider.System).Create(options.Providers["vsphere"], options);
+        provider.Client.SdkUrl.ShouldBe(new Uri("https://vcenter.example.com/sdk"));
+    }
+
     private (VSphereProvider Provider, VmPoolerOptions Options) Create(
         IEnumerable<(string Name, int Size)> pools,
         string password = Vcsim.Password,
