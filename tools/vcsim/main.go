@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,12 +29,24 @@ func main() {
 	username := flag.String("username", "vmpooler", "the only username Login accepts")
 	password := flag.String("password", "vmpooler", "the only password Login accepts")
 	idle := flag.Duration("session-idle-timeout", 0, "expire sessions idle for this long (0 = never)")
+	delays := flag.String("method-delay", "", "comma-separated Method=milliseconds pairs delaying those SOAP calls, e.g. CloneVM_Task=3000")
 	flag.Parse()
 
 	log.SetOutput(os.Stderr)
 	simulator.SessionIdleTimeout = *idle
 
 	model := simulator.VPX()
+	if *delays != "" {
+		model.DelayConfig.MethodDelay = map[string]int{}
+		for _, pair := range strings.Split(*delays, ",") {
+			parts := strings.SplitN(pair, "=", 2)
+			ms, err := strconv.Atoi(strings.TrimSpace(parts[len(parts)-1]))
+			if len(parts) != 2 || err != nil {
+				log.Fatalf("vcsim: -method-delay %q: want Method=milliseconds", pair)
+			}
+			model.DelayConfig.MethodDelay[strings.TrimSpace(parts[0])] = ms
+		}
+	}
 	defer model.Remove()
 	if err := model.Create(); err != nil {
 		log.Fatalf("vcsim: creating the model: %v", err)

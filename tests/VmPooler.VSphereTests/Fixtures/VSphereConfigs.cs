@@ -32,7 +32,7 @@ public static class VSphereConfigs
                 username: '{Vcsim.Username}'
                 password: '{password}'
                 datacenter: '{Vcsim.Datacenter}'
-                vsphere_timeout: 20
+                {(providerLines.Contains("vsphere_timeout:", StringComparison.Ordinal) ? "" : "vsphere_timeout: 20")}
                 task_timeout: 60
                 ip_wait_timeout: 10
             {Indent(providerLines, 4)}

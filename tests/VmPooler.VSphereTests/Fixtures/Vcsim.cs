@@ -45,10 +45,17 @@ public sealed class Vcsim : IAsyncDisposable
         }
     }
 
-    public static async Task<Vcsim> StartAsync()
+    /// <summary>Starts a simulator; <paramref name="methodDelay"/> (e.g. <c>CloneVM_Task=3000</c>) slows those calls down.</summary>
+    public static async Task<Vcsim> StartAsync(string? methodDelay = null)
     {
         var binary = await VcsimBinary.GetAsync();
-        var start = new ProcessStartInfo(binary, ["-listen", "127.0.0.1:0", "-username", Username, "-password", Password])
+        string[] args = ["-listen", "127.0.0.1:0", "-username", Username, "-password", Password];
+        if (methodDelay is not null)
+        {
+            args = [.. args, "-method-delay", methodDelay];
+        }
+
+        var start = new ProcessStartInfo(binary, args)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
