@@ -27,8 +27,8 @@ public sealed partial class VSphereClient : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _slots;
     private readonly SemaphoreSlim _loginGate = new(1, 1);
-    private ServiceContent? _content;
-    private string? _cookie;
+    private volatile ServiceContent? _content;
+    private volatile string? _cookie;
     private int _sessionGeneration;
 
     public VSphereClient(VSphereConnectionOptions options, TimeProvider timeProvider, ILogger logger)

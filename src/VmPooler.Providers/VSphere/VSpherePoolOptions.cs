@@ -1,3 +1,4 @@
+using System.Globalization;
 using VmPooler.Core.Configuration;
 
 namespace VmPooler.Providers.VSphere;
@@ -75,7 +76,7 @@ public sealed record VSpherePoolOptions
     private static string? Scalar(SettingsReader reader, string key)
     {
         var value = reader.String(key);
-        if (value is not null && !long.TryParse(value, out _))
+        if (value is not null && !long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
         {
             reader.Error(key, $"must be an integer (got \"{value}\")");
             return null;
