@@ -1,15 +1,19 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
+using VmPooler.Providers.VSphere;
 
 namespace VmPooler.Providers;
 
 /// <summary>Creates the providers that ship with vmpooler from their configuration sections.</summary>
-public sealed class ProviderFactory(TimeProvider timeProvider) : IVmProviderFactory
+public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? loggerFactory = null) : IVmProviderFactory
 {
     public const string Dummy = "dummy";
+    public const string VSphere = "vsphere";
 
-    public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy];
+    public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy, VSphere];
 
     public IReadOnlyList<string> Validate(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools)
     {
@@ -18,6 +22,9 @@ public sealed class ProviderFactory(TimeProvider timeProvider) : IVmProviderFact
         {
             case Dummy:
                 DummyProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
+                break;
+            case VSphere:
+                ValidateVSphere(provider, pools, errors);
                 break;
             default:
                 errors.Add($"providers.{provider.Name}.provider_class: unknown provider class \"{provider.ProviderClass}\" (known: {string.Join(", ", KnownClasses)})");
@@ -33,7 +40,47 @@ public sealed class ProviderFactory(TimeProvider timeProvider) : IVmProviderFact
         return provider.ProviderClass.ToLowerInvariant() switch
         {
             Dummy => new DummyProvider(provider.Name, DummyProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors), timeProvider),
+            VSphere => CreateVSphere(provider, options, errors),
             _ => throw new InvalidOperationException($"unknown provider class \"{provider.ProviderClass}\""),
         };
+    }
+
+    private static void ValidateVSphere(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools, List<string> errors)
+    {
+        VSphereProviderOptions.Parse(provider, null, null, pools.Count, errors);
+        var folders = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (index, pool) in pools)
+        {
+            var path = $"pools[{index}]";
+            var parsed = VSpherePoolOptions.Parse(pool, path, errors);
+            if (parsed.Folder.Length == 0)
+            {
+                continue;
+            }
+
+            var key = (parsed.Datacenter ?? "") + "|" + parsed.Folder;
+            if (folders.TryGetValue(key, out var other))
+            {
+                errors.Add($"{path}.folder: \"{parsed.Folder}\" is also the folder of pools[{other}]; every VM in a folder belongs to its pool, so each vSphere pool needs its own");
+            }
+            else
+            {
+                folders[key] = index;
+            }
+        }
+    }
+
+    private VSphereProvider CreateVSphere(ProviderOptions provider, VmPoolerOptions options, List<string> errors)
+    {
+        var pools = options.Pools.Where(p => string.Equals(p.Provider, provider.Name, StringComparison.Ordinal)).ToList();
+        var globalConfig = options.Raw.TryGetValue("config", out var config) ? config as IReadOnlyDictionary<string, object?> : null;
+        var parsed = VSphereProviderOptions.Parse(provider, globalConfig, options.Config, pools.Count, errors);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException($"vSphere provider '{provider.Name}' is misconfigured: {string.Join("; ", errors)}");
+        }
+
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<VSphereProvider>();
+        return new VSphereProvider(provider.Name, parsed, pools, timeProvider, logger);
     }
 }
