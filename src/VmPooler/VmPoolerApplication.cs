@@ -66,6 +66,11 @@ public static class VmPoolerApplication
         var app = builder.Build();
         app.UseVmPoolerPreRouting();
         app.UseRouting();
+        if (role != VmPoolerRole.Manager)
+        {
+            app.UseVmPoolerRateLimiting(options);
+        }
+
         app.UseVmPoolerPostRouting();
         if (role != VmPoolerRole.Manager)
         {
@@ -116,6 +121,7 @@ public static class VmPoolerApplication
         if (role != VmPoolerRole.Manager)
         {
             services.AddSingleton<PoolDirectory>();
+            services.AddVmPoolerRateLimiting(options);
             if (options.Auth is { } auth)
             {
                 services.TryAddSingleton(sp => Authenticators.Create(auth, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
