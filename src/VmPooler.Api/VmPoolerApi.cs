@@ -18,6 +18,7 @@ public static class VmPoolerApi
     public static IEndpointRouteBuilder MapVmPoolerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/", () => Results.Redirect("/dashboard/"));
+        endpoints.MapVmPoolerOpenApi();
 
         // v3 is the current API; v2 and v1 have the same routes and handlers (v1 answers with short hostnames).
         foreach (var prefix in new[] { ApiGeneration.V3, ApiGeneration.V2, ApiGeneration.V1 })

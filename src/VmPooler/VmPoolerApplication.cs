@@ -122,6 +122,7 @@ public static class VmPoolerApplication
         {
             services.AddSingleton<PoolDirectory>();
             services.AddVmPoolerRateLimiting(options);
+            services.AddVmPoolerOpenApi();
             if (options.Auth is { } auth)
             {
                 services.TryAddSingleton(sp => Authenticators.Create(auth, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
