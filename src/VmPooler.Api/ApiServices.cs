@@ -35,6 +35,13 @@ public sealed class ApiServices(
 
     /// <summary>True when an <c>:auth:</c> section is configured.</summary>
     public bool AuthConfigured => Options.Auth is not null;
+
+    /// <summary>The configured pools with the run-time overrides applied (spec §2.7: the routes show what is in effect).</summary>
+    public async Task<(IReadOnlyList<PoolOptions> Pools, PoolOverrides Overrides)> EffectivePoolsAsync(CancellationToken cancellationToken)
+    {
+        var overrides = await Overrides.GetAsync(cancellationToken);
+        return ([.. Pools.Pools.Select(overrides.Apply)], overrides);
+    }
 }
 
 /// <summary>The stores besides the inventory that the API writes and the manager reads.</summary>

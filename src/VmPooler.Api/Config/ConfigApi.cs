@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
 
 namespace VmPooler.Api.Config;
 
@@ -21,17 +22,22 @@ public static class ConfigApi
     /// GET /config: <c>{"pool_configuration": [pool objects…], "status": {"ok": true}}</c>; 404 <c>{"ok": false}</c>
     /// when no pool is configured.
     /// </summary>
-    public static IResult Config(ApiServices services)
+    public static async Task<IResult> Config(ApiServices services, CancellationToken cancellationToken)
     {
-        var pools = services.Pools.Pools;
-        if (pools.Count == 0)
+        if (services.Pools.Pools.Count == 0)
         {
             return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
 
-        // template_ready: the original compares the template the manager last prepared with the pool's template. Until
-        // template overrides exist there is nothing to prepare, so every pool's configured template is ready.
-        var configuration = new JsonArray([.. pools.Select(pool => PoolObject(pool, services.Options.Config, templateReady: true))]);
+        // template_ready: the template the manager last prepared the pool from is the pool's (overridden) template; before
+        // the manager's first pass, a pool without a template override is on its configured template.
+        var (pools, overrides) = await services.EffectivePoolsAsync(cancellationToken);
+        var configuration = new JsonArray([.. pools.Select(pool => PoolObject(
+            pool,
+            services.Options.Config,
+            templateReady: overrides.Get(PoolOverrideKind.Prepared, pool.Name) is { } prepared
+                ? prepared == pool.Template
+                : overrides.Get(PoolOverrideKind.Template, pool.Name) is null))]);
         return ApiResults.Json(StatusCodes.Status200OK, new JsonObject
         {
             ["pool_configuration"] = configuration,

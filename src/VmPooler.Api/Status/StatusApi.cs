@@ -27,7 +27,7 @@ public static class StatusApi
     public static async Task<IResult> StatusAsync(HttpContext context, ApiServices services)
     {
         var wanted = Wanted(context.Request);
-        var pools = services.Pools.Pools;
+        var (pools, _) = await services.EffectivePoolsAsync(context.RequestAborted);
         var names = pools.Select(p => p.Name).ToList();
         var counts = await services.Inventory.GetCountsAsync(names, context.RequestAborted);
         var now = services.Time.GetUtcNow();
@@ -129,7 +129,7 @@ public static class StatusApi
         var requested = context.Request.Query["pool"].ToString()
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .ToHashSet(StringComparer.Ordinal);
-        var selected = services.Pools.Pools
+        var selected = (await services.EffectivePoolsAsync(context.RequestAborted)).Pools
             .Where(p => requested.Contains(p.Name) || p.Aliases.Any(requested.Contains))
             .ToList();
         var counts = await services.Inventory.GetCountsAsync([.. selected.Select(p => p.Name)], context.RequestAborted);

@@ -24,7 +24,7 @@ public class ConfigApiTests
     [Fact]
     public async Task Config_NoPools_Returns404OkFalse()
     {
-        var (status, body) = await RunAsync(ConfigApi.Config(Services(new VmPoolerOptions())));
+        var (status, body) = await RunAsync(await ConfigApi.Config(Services(new VmPoolerOptions()), CancellationToken.None));
 
         status.ShouldBe(StatusCodes.Status404NotFound);
         body.ShouldBe("{\n  \"ok\": false\n}");
