@@ -275,6 +275,41 @@ public class OnDemandRoutesTests(ApiServerFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task Get_FailedRequest_Answers200WithTheTtlMessage()
+    {
+        var id = NewId();
+        (await Server.PostAsync("api/v3/ondemandvm", $$"""{"debian": 1, "request_id": "{{id}}"}""")).ShouldBeJson(HttpStatusCode.Created);
+        (await Store.SetStatusAsync(id, OnDemandStatus.Pending, OnDemandStatus.Failed, TimeSpan.FromHours(1), null, CancellationToken.None)).ShouldBeTrue();
+
+        var response = await Server.GetAsync($"api/v3/ondemandvm/{id}");
+
+        response.ShouldBeJson(HttpStatusCode.OK);
+        response.Json.ToJsonString().ShouldBe(Compact($$"""
+            {"ok": true, "request_id": "{{id}}", "ready": false,
+             "message": "The request failed to provision instances within the configured ondemand_request_ttl '5'"}
+            """));
+    }
+
+    [Fact]
+    public async Task Get_ReadyRequest_Answers200WithFqdnsWhereThePoolHasADomain()
+    {
+        var id = NewId();
+        (await Server.PostAsync("api/v3/ondemandvm", $$"""{"el": 2, "ubuntu": 1, "request_id": "{{id}}"}""")).ShouldBeJson(HttpStatusCode.Created);
+        (await Store.DeliverAsync(id, new OnDemandEntry("el", "centos", 2), "vm-one", CancellationToken.None)).ShouldBeTrue();
+        (await Store.DeliverAsync(id, new OnDemandEntry("el", "centos", 2), "vm-two", CancellationToken.None)).ShouldBeTrue();
+        (await Store.DeliverAsync(id, new OnDemandEntry("ubuntu", "ubuntu", 1), "vm-three", CancellationToken.None)).ShouldBeTrue();
+        (await Store.SetStatusAsync(id, OnDemandStatus.Pending, OnDemandStatus.Ready, TimeSpan.FromHours(1), null, CancellationToken.None)).ShouldBeTrue();
+
+        var response = await Server.GetAsync($"api/v3/ondemandvm/{id}");
+
+        response.ShouldBeJson(HttpStatusCode.OK);
+        response.Json.ToJsonString().ShouldBe(Compact($$$"""
+            {"ok": true, "request_id": "{{{id}}}", "ready": true,
+             "el": {"hostname": ["vm-one.example.com", "vm-two.example.com"]}, "ubuntu": {"hostname": ["vm-three"]} }
+            """));
+    }
+
+    [Fact]
     public async Task Delete_PendingRequest_DeletesOnceThenReportsAlreadyDeleted()
     {
         var id = NewId();
