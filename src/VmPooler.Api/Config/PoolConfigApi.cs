@@ -151,7 +151,10 @@ public static class PoolConfigApi
 
         if (services.Pools.Find(name) is not { } pool)
         {
-            return ApiResults.Fail(StatusCodes.Status404NotFound);
+            // An alias names several pools: refused as in the POST forms (the original crashed with a 500).
+            return services.Pools.IsKnown(name)
+                ? ApiResults.Error(StatusCodes.Status400BadRequest, $"'{name}' is an alias, not a pool")
+                : ApiResults.Fail(StatusCodes.Status404NotFound);
         }
 
         var overrides = await services.Overrides.GetAsync(context.RequestAborted);

@@ -91,7 +91,7 @@ public static partial class OnDemandApi
 
         var requests = pools.Split('+')
             .GroupBy(name => name, StringComparer.Ordinal)
-            .Select(group => (group.Key, (JsonNode?)JsonValue.Create(group.Count())))
+            .Select(group => (group.Key, JsonNode.Parse(group.Count().ToString(CultureInfo.InvariantCulture))))
             .ToList();
         return await CreateAsync(context, services, token, requests, null);
     }

@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
+using VmPooler.Redis;
+using VmPooler.Tests.Shared;
+
+namespace VmPooler.IntegrationTests.Redis;
+
+/// <summary>
+/// <see cref="RedisPoolOverrideStore"/> and <see cref="RedisVmTaskQueue"/> on real Redis (one server and a cluster): what
+/// several API processes and the manager share through them. Each store gets its own connection, like separate processes.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsyncLifetime
+{
+    private readonly RedisInventories _connections = new();
+
+    private static CancellationToken None => CancellationToken.None;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _connections.DisposeAsync();
+
+    private string EndpointsOf(string target) => target == "cluster" ? redis.Cluster.Endpoints : redis.Server.Endpoint;
+
+    /// <summary>Two override stores on separate connections under one prefix (two processes of one installation).</summary>
+    private async Task<(RedisPoolOverrideStore A, RedisPoolOverrideStore B)> OverrideStoresAsync(string target)
+    {
+        var prefix = RedisFixtures.NewPrefix();
+        return (
+            new RedisPoolOverrideStore(await _connections.ConnectAsync(EndpointsOf(target), prefix), TimeProvider.System),
+            new RedisPoolOverrideStore(await _connections.ConnectAsync(EndpointsOf(target), prefix), TimeProvider.System));
+    }
+
+    private async Task<(RedisVmTaskQueue A, RedisVmTaskQueue B)> QueuesAsync(string target)
+    {
+        var prefix = RedisFixtures.NewPrefix();
+        return (
+            new RedisVmTaskQueue(await _connections.ConnectAsync(EndpointsOf(target), prefix), TimeProvider.System),
+            new RedisVmTaskQueue(await _connections.ConnectAsync(EndpointsOf(target), prefix), TimeProvider.System));
+    }
+
+    // ---- overrides ----
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Overrides_SetInOneProcess_AreSeenByAnother(string target)
+    {
+        var (api, manager) = await OverrideStoresAsync(target);
+
+        await api.SetAsync(PoolOverrideKind.Size, "debian", "5", None).DefaultTimeout();
+        await api.SetAsync(PoolOverrideKind.Template, "debian", "templates/debian-13", None).DefaultTimeout();
+        await api.SetAsync(PoolOverrideKind.CloneTarget, "centos", "cluster2", None).DefaultTimeout();
+        await manager.SetAsync(PoolOverrideKind.Prepared, "debian", "templates/debian-13", None).DefaultTimeout();
+
+        var seen = await manager.GetAsync(None).DefaultTimeout();
+        seen.Size("debian").ShouldBe(5);
+        seen.Get(PoolOverrideKind.Template, "debian").ShouldBe("templates/debian-13");
+        seen.Get(PoolOverrideKind.CloneTarget, "centos").ShouldBe("cluster2");
+        seen.Get(PoolOverrideKind.Prepared, "debian").ShouldBe("templates/debian-13");
+        seen.Get(PoolOverrideKind.Size, "centos").ShouldBeNull();
+
+        var applied = seen.Apply(new PoolOptions { Name = "debian", Size = 3, Template = "debian", CloneTarget = "cluster1" });
+        applied.Size.ShouldBe(5);
+        applied.Template.ShouldBe("templates/debian-13");
+        applied.CloneTarget.ShouldBe("cluster1");
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Overrides_SetToNull_RemovesOnlyThatOverride(string target)
+    {
+        var (store, other) = await OverrideStoresAsync(target);
+        await store.SetAsync(PoolOverrideKind.Size, "debian", "5", None);
+        await store.SetAsync(PoolOverrideKind.Size, "centos", "7", None);
+        await store.SetAsync(PoolOverrideKind.Template, "debian", "t/d", None);
+
+        await other.SetAsync(PoolOverrideKind.Size, "debian", null, None).DefaultTimeout();
+        await other.SetAsync(PoolOverrideKind.Size, "never-set", null, None).DefaultTimeout();
+
+        var seen = await store.GetAsync(None);
+        seen.Size("debian").ShouldBeNull();
+        seen.Size("centos").ShouldBe(7);
+        seen.Get(PoolOverrideKind.Template, "debian").ShouldBe("t/d");
+    }
+
+    [Fact]
+    public async Task Overrides_InvalidStoredSize_IsIgnoredWhenApplied()
+    {
+        var (store, _) = await OverrideStoresAsync("server");
+        await store.SetAsync(PoolOverrideKind.Size, "debian", "not-a-number", None);
+        await store.SetAsync(PoolOverrideKind.Size, "centos", "-4", None);
+
+        var seen = await store.GetAsync(None);
+
+        seen.Size("debian").ShouldBeNull();
+        seen.Size("centos").ShouldBeNull();
+        seen.Apply(new PoolOptions { Name = "debian", Size = 3 }).Size.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Overrides_OtherPrefix_IsNotSeen()
+    {
+        var (store, _) = await OverrideStoresAsync("server");
+        var (elsewhere, _) = await OverrideStoresAsync("server");
+        await store.SetAsync(PoolOverrideKind.Size, "debian", "5", None);
+
+        (await elsewhere.GetAsync(None)).Size("debian").ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Resets_RequestedByApis_AreTakenOnceAndDeduplicated(string target)
+    {
+        var (api, manager) = await OverrideStoresAsync(target);
+        await api.RequestResetAsync("debian", None);
+        await manager.RequestResetAsync("debian", None);
+        await api.RequestResetAsync("centos", None);
+
+        var taken = await manager.TakeResetsAsync(None).DefaultTimeout();
+        var again = await manager.TakeResetsAsync(None).DefaultTimeout();
+
+        taken.ShouldBe(["debian", "centos"], ignoreOrder: true);
+        again.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Resets_TakenConcurrently_EachGoesToExactlyOneTaker()
+    {
+        var (api, _) = await OverrideStoresAsync("server");
+        var pools = Enumerable.Range(0, 50).Select(i => "pool-" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+        foreach (var pool in pools)
+        {
+            await api.RequestResetAsync(pool, None);
+        }
+
+        var (t1, t2) = (api.TakeResetsAsync(None), api.TakeResetsAsync(None));
+        var results = await Task.WhenAll(t1, t2).DefaultTimeout();
+
+        results.SelectMany(r => r).ShouldBe(pools, ignoreOrder: true);
+    }
+
+    // ---- task queue ----
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Tasks_AreTakenFirstInFirstOut(string target)
+    {
+        var (api, manager) = await QueuesAsync(target);
+        VmTask[] tasks =
+        [
+            new(VmTaskKind.Snapshot, "vm-a", "before"),
+            new(VmTaskKind.Disk, "vm-b", "10"),
+            new(VmTaskKind.Revert, "vm-a", "before"),
+            new(VmTaskKind.Snapshot, "vm-a", "name|with|bars"),
+        ];
+        foreach (var task in tasks)
+        {
+            await api.EnqueueAsync(task, None).DefaultTimeout();
+        }
+
+        (await manager.DequeueAsync(100, None).DefaultTimeout()).ShouldBe(tasks);
+        (await manager.DequeueAsync(100, None).DefaultTimeout()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Tasks_BatchDequeue_TakesAtMostMaxOldestFirst()
+    {
+        var (queue, _) = await QueuesAsync("server");
+        var tasks = Enumerable.Range(0, 10).Select(i => new VmTask(VmTaskKind.Disk, "vm", i.ToString(CultureInfo.InvariantCulture))).ToList();
+        foreach (var task in tasks)
+        {
+            await queue.EnqueueAsync(task, None);
+        }
+
+        var first = await queue.DequeueAsync(4, None);
+        var second = await queue.DequeueAsync(4, None);
+        var third = await queue.DequeueAsync(4, None);
+        var empty = await queue.DequeueAsync(4, None);
+
+        first.ShouldBe(tasks[..4]);
+        second.ShouldBe(tasks[4..8]);
+        third.ShouldBe(tasks[8..]);
+        empty.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Tasks_UnparsableEntries_AreDroppedNotReturned()
+    {
+        var prefix = RedisFixtures.NewPrefix();
+        var queue = new RedisVmTaskQueue(await _connections.ConnectAsync(redis.Server.Endpoint, prefix), TimeProvider.System);
+        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "vm", "1"), None);
+        await redis.Server.CliAsync("RPUSH", new RedisKeys(prefix).Tasks.ToString(), "garbage");
+        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "vm", "2"), None);
+
+        (await queue.DequeueAsync(10, None)).Select(t => t.Argument).ShouldBe(["1", "2"]);
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Tasks_ConcurrentDequeuers_NeverGetTheSameTask(string target)
+    {
+        // Two connections under one prefix (two manager processes), three dequeuers on each.
+        var (a, b) = await QueuesAsync(target);
+        var tasks = Enumerable.Range(0, 300)
+            .Select(i => new VmTask(VmTaskKind.Snapshot, "vm-" + (i % 7).ToString(CultureInfo.InvariantCulture), "s" + i.ToString(CultureInfo.InvariantCulture)))
+            .ToList();
+        foreach (var task in tasks)
+        {
+            await a.EnqueueAsync(task, None);
+        }
+
+        var taken = new ConcurrentBag<VmTask>();
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(async () =>
+        {
+            var queue = i % 2 == 0 ? a : b;
+            while (true)
+            {
+                var batch = await queue.DequeueAsync(7, None);
+                if (batch.Count == 0)
+                {
+                    return;
+                }
+
+                foreach (var task in batch)
+                {
+                    taken.Add(task);
+                }
+            }
+        }))).DefaultTimeout();
+
+        taken.Count.ShouldBe(tasks.Count, "every task is taken exactly once");
+        taken.Distinct().Count().ShouldBe(tasks.Count, "no task is taken twice");
+        taken.ShouldBe(tasks, ignoreOrder: true);
+    }
+}
