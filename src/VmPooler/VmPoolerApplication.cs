@@ -104,7 +104,7 @@ public static class VmPoolerApplication
 
         if (role != VmPoolerRole.Api)
         {
-            services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
             {
                 var factory = sp.GetRequiredService<IVmProviderFactory>();
