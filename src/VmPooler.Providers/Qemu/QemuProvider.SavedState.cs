@@ -31,7 +31,7 @@ public sealed partial class QemuProvider
     {
         var key = StateKey(pool);
         var directory = Path.Combine(_options.SavedStateDir, key);
-        var saved = new SavedState(key, Path.Combine(directory, "golden.qcow2"), Path.Combine(directory, "state"));
+        var saved = new SavedState(key, Path.Combine(directory, "disk.qcow2"), Path.Combine(directory, "state"));
         if (File.Exists(saved.State))
         {
             return saved;

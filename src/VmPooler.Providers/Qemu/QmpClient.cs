@@ -32,15 +32,22 @@ public sealed class QmpClient : IAsyncDisposable
     public static async Task<QmpClient> ConnectAsync(string socketPath, TimeProvider time, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        var client = new QmpClient(socket, time, timeout);
+        QmpClient? client = null;
         try
         {
-            using var limit = client.Limit(cancellationToken);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), limit.Token);
-            var greeting = await client.ReadMessageAsync(limit.Token);
-            if (greeting["QMP"] is null)
+            using (var connect = new TimeLimit(timeout, time, cancellationToken))
             {
-                throw new QmpException($"unexpected QMP greeting: {greeting.ToJsonString()}");
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), connect.Token);
+            }
+
+            client = new QmpClient(socket, time, timeout);
+            using (var limit = client.Limit(cancellationToken))
+            {
+                var greeting = await client.ReadMessageAsync(limit.Token);
+                if (greeting["QMP"] is null)
+                {
+                    throw new QmpException($"unexpected QMP greeting: {greeting.ToJsonString()}");
+                }
             }
 
             await client.ExecuteAsync("qmp_capabilities", null, cancellationToken);
@@ -48,13 +55,25 @@ public sealed class QmpClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            await client.DisposeAsync();
+            await DisposeAsync(client, socket);
             throw new TimeoutException($"QMP socket {socketPath} did not answer within {timeout.TotalSeconds:0.#} s");
         }
         catch
         {
-            await client.DisposeAsync();
+            await DisposeAsync(client, socket);
             throw;
+        }
+    }
+
+    private static async ValueTask DisposeAsync(QmpClient? client, Socket socket)
+    {
+        if (client is not null)
+        {
+            await client.DisposeAsync();
+        }
+        else
+        {
+            socket.Dispose();
         }
     }
 
