@@ -485,6 +485,7 @@ public sealed partial class QemuProvider : IVmProvider
             try
             {
                 File.Delete(files.Errors);
+                File.Delete(files.Log);
                 var args = QemuCommandLine.Build(poolOptions, files, vmName, guestHostname, address, port, incoming);
                 var exit = await HostProcesses.RunDetachedAsync(_options.QemuBinary, args, files.Errors, StartTimeout, _time, cancellationToken);
                 if (exit == 0 && HostProcesses.ReadPid(files.Pid) is not null)
@@ -492,7 +493,8 @@ public sealed partial class QemuProvider : IVmProvider
                     return (address, port);
                 }
 
-                var errors = HostProcesses.Tail(files.Errors, 4);
+                // With -D, QEMU reports start-up errors in its log file rather than on stderr.
+                var errors = $"{HostProcesses.Tail(files.Errors, 4)} {HostProcesses.Tail(files.Log, 4)}".Trim();
                 var clash = errors.Contains("host forwarding", StringComparison.OrdinalIgnoreCase) || errors.Contains("in use", StringComparison.OrdinalIgnoreCase);
                 if (clash && attempt < Attempts)
                 {
@@ -509,9 +511,17 @@ public sealed partial class QemuProvider : IVmProvider
         }
     }
 
+    /// <summary>For tests: replaces the choice of SSH forwards (e.g. to hand out a port that is taken).</summary>
+    internal Func<(string Address, int Port)>? EndpointPicker { get; set; }
+
     /// <summary>An SSH forward no other VM uses: a free port on 127.0.0.1, or a free 127.0.0.N with port 22.</summary>
     private (string Address, int Port) PickEndpoint()
     {
+        if (EndpointPicker is { } picker)
+        {
+            return picker();
+        }
+
         if (_options.SshForward == SshForward.Port)
         {
             for (var i = 0; i < 20; i++)
@@ -573,7 +583,7 @@ public sealed partial class QemuProvider : IVmProvider
         {
             if (!HostProcesses.IsAlive(pid, files.Directory))
             {
-                throw new InvalidOperationException($"qemu exited while booting: {HostProcesses.Tail(files.Errors, 4)} {HostProcesses.Tail(files.Console, 4)}".Trim());
+                throw new InvalidOperationException($"qemu exited while booting: {HostProcesses.Tail(files.Errors, 4)} {HostProcesses.Tail(files.Log, 4)} {HostProcesses.Tail(files.Console, 4)}".Trim());
             }
 
             problem = await GuestProbe.SshBannerProblemAsync(address, port, TimeSpan.FromMilliseconds(500), _time, cancellationToken);

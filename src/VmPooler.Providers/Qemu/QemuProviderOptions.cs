@@ -64,9 +64,14 @@ public sealed record QemuProviderOptions
         {
             errors.Add($"{path}.run_dir: is {runDir.Length} characters long; keep it under 60 so the VMs' Unix socket paths fit in 107 bytes");
         }
+        else if (runDir.Contains(',', StringComparison.Ordinal) || runDir.Contains('\'', StringComparison.Ordinal))
+        {
+            errors.Add($"{path}.run_dir: must not contain ',' or quotes (QEMU option syntax)");
+        }
 
-        var savedStateDir = reader.String("saved_state_dir") ?? Path.Combine(runDir, "saved-states");
-        if (!Path.IsPathFullyQualified(savedStateDir))
+        var configuredStateDir = reader.String("saved_state_dir");
+        var savedStateDir = configuredStateDir ?? Path.Combine(runDir, "saved-states");
+        if (configuredStateDir is not null && !Path.IsPathFullyQualified(configuredStateDir))
         {
             errors.Add($"{path}.saved_state_dir: must be an absolute path (got \"{savedStateDir}\")");
         }
