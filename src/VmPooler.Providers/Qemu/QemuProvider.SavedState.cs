@@ -51,6 +51,7 @@ public sealed partial class QemuProvider
                 return saved;
             }
 
+            await RemoveAbandonedBuildsAsync(directory, cancellationToken);
             var started = _time.GetTimestamp();
             await BuildSavedStateAsync(pool, directory, cancellationToken);
             QemuLog.SavedStateBuilt(_logger, key, pool.Template!.BaseImage, _time.GetElapsedTime(started).TotalSeconds);
@@ -143,6 +144,30 @@ public sealed partial class QemuProvider
             await StopAsync(building, CancellationToken.None);
             TryRemoveDirectory(building.Directory);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds of this state left behind by a process that died while building (its golden VM may still run): older
+    /// than any build could take, they are stopped and removed.
+    /// </summary>
+    private async Task RemoveAbandonedBuildsAsync(string directory, CancellationToken cancellationToken)
+    {
+        var parent = Path.GetDirectoryName(directory)!;
+        if (!Directory.Exists(parent))
+        {
+            return;
+        }
+
+        foreach (var stale in Directory.EnumerateDirectories(parent, Path.GetFileName(directory) + ".tmp-*"))
+        {
+            var age = _time.GetUtcNow() - new DateTimeOffset(Directory.GetLastWriteTimeUtc(stale), TimeSpan.Zero);
+            if (age > _options.BootTimeout + TimeSpan.FromMinutes(2))
+            {
+                var files = new VmFiles(stale);
+                await StopAsync(files, cancellationToken);
+                TryRemoveDirectory(stale);
+            }
         }
     }
 
