@@ -118,7 +118,9 @@ public sealed partial class QemuProvider : IVmProvider
 
         _creating[files.Directory] = 0;
         var vmLock = LockOf(files.Directory);
-        await vmLock.WaitAsync(cancellationToken);
+
+        // The directory is new, so nobody else holds its lock: this wait never blocks, and the cleanup below always runs.
+        await vmLock.WaitAsync(CancellationToken.None);
         try
         {
             VmRecord record;
