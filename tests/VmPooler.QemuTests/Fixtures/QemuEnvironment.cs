@@ -26,6 +26,15 @@ public sealed class QemuEnvironment : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // A missing tool fails the run naming the Debian package (never a silent skip).
+        var errors = new List<string>();
+        QemuProviderOptions.Parse(new Dictionary<string, object?>(), "providers.qemu", errors);
+        if (ExecutableLookup.Find("ssh") is null)
+        {
+            errors.Add("ssh not found: install the Debian package openssh-client");
+        }
+
+        errors.ShouldBeEmpty("the qemu tests need QEMU and an ssh client (.ci/run installs them)");
         GuestDirectory = await GuestImage.GetAsync();
         Directory.CreateDirectory(Root);
     }

@@ -97,6 +97,41 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
         Directory.Exists(dir).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task SshForwardAddress_GivesEachVmItsOwnLoopbackAddressOnPort22()
+    {
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SshForward = SshForward.Address }, TimeProvider.System, environment.Logger(output));
+        var pool = environment.Pool("warm");
+        if (!Port22IsFree())
+        {
+            // Something listens on port 22 of every address (a host sshd on 0.0.0.0:22): no loopback address can have it.
+            (await Should.ThrowAsync<InvalidOperationException>(provider.CreateVmAsync(pool, "addr", CancellationToken.None).DefaultTimeout(TimeSpan.FromSeconds(150))))
+                .Message.ShouldContain("forwarding");
+            return;
+        }
+
+        var vm = await provider.CreateVmAsync(pool, "addr", CancellationToken.None).DefaultTimeout(TimeSpan.FromSeconds(150));
+
+        vm.Ip.ShouldStartWith("127.0.0.");
+        vm.Ip.ShouldNotBe("127.0.0.1");
+        vm.SshPort.ShouldBe(22);
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, 22, "hostname")).ShouldBe("addr");
+    }
+
+    private static bool Port22IsFree()
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Parse("127.0.0.254"), 22);
+            probe.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
