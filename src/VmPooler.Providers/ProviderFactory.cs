@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
+using VmPooler.Providers.Qemu;
 using VmPooler.Providers.VSphere;
 
 namespace VmPooler.Providers;
@@ -12,8 +13,9 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
 {
     public const string Dummy = "dummy";
     public const string VSphere = "vsphere";
+    public const string Qemu = "qemu";
 
-    public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy, VSphere];
+    public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy, VSphere, Qemu];
 
     public IReadOnlyList<string> Validate(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools)
     {
@@ -25,6 +27,14 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
                 break;
             case VSphere:
                 ValidateVSphere(provider, pools, errors);
+                break;
+            case Qemu:
+                var qemu = QemuProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
+                foreach (var (index, pool) in pools)
+                {
+                    QemuPoolOptions.Parse(pool.Template, pool.Settings, qemu.PoolDefaults, $"pools[{index}]", errors);
+                }
+
                 break;
             default:
                 errors.Add($"providers.{provider.Name}.provider_class: unknown provider class \"{provider.ProviderClass}\" (known: {string.Join(", ", KnownClasses)})");
@@ -41,6 +51,11 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
         {
             Dummy => new DummyProvider(provider.Name, DummyProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors), timeProvider),
             VSphere => CreateVSphere(provider, options, errors),
+            Qemu => new QemuProvider(
+                provider.Name,
+                QemuProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors),
+                timeProvider,
+                loggerFactory?.CreateLogger<QemuProvider>()),
             _ => throw new InvalidOperationException($"unknown provider class \"{provider.ProviderClass}\""),
         };
     }

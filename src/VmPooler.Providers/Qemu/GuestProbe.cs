@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace VmPooler.Providers.Qemu;
+
+/// <summary>Talking to a guest from the host: its SSH banner, and its serial console.</summary>
+internal static class GuestProbe
+{
+    /// <summary>
+    /// Null when an SSH banner (<c>SSH-</c>) can be read from <paramref name="address"/>:<paramref name="port"/>, else why
+    /// not. A bare TCP connect proves nothing: QEMU's port forward accepts connections before the guest runs.
+    /// </summary>
+    public static async Task<string?> SshBannerProblemAsync(string address, int port, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var limit = new TimeLimit(timeout, time, cancellationToken);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(address), port), limit.Token);
+            var buffer = new byte[64];
+            var read = 0;
+            while (read < 4)
+            {
+                var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, limit.Token);
+                if (n == 0)
+                {
+                    return $"{address}:{port} closed the connection before an SSH banner";
+                }
+
+                read += n;
+            }
+
+            var text = Encoding.ASCII.GetString(buffer, 0, read);
+            return text.StartsWith("SSH-", StringComparison.Ordinal) ? null : $"{address}:{port} answered \"{text.Trim()}\", not an SSH banner";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"no SSH banner on {address}:{port} within {timeout.TotalSeconds:0.#} s";
+        }
+        catch (SocketException ex)
+        {
+            return $"no SSH banner on {address}:{port}: {ex.Message}";
+        }
+    }
+
+    /// <summary>
+    /// Runs shell commands on the guest's serial console (a root shell on ttyS0) and waits until they finished: the
+    /// line ends by printing a marker computed by the shell, so the echo of the command line itself does not match.
+    /// </summary>
+    public static async Task RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var nonce = Guid.NewGuid().ToString("N")[..10];
+        var expected = $"VMP42{nonce}";
+        using var limit = new TimeLimit(timeout, time, cancellationToken);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(serialSocket), limit.Token);
+            var line = $"\n{commands}; echo VMP$((6*7)){nonce}\n";
+            await socket.SendAsync(Encoding.ASCII.GetBytes(line), SocketFlags.None, limit.Token);
+            var seen = new StringBuilder();
+            var buffer = new byte[4096];
+            while (!seen.ToString().Contains(expected, StringComparison.Ordinal))
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
+                if (n == 0)
+                {
+                    throw new InvalidOperationException("the serial console closed");
+                }
+
+                seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                if (seen.Length > 65536)
+                {
+                    seen.Remove(0, seen.Length - 1024);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the guest's serial console did not answer within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+}

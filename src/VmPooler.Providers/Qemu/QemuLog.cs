@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace VmPooler.Providers.Qemu;
+
+/// <summary>The qemu provider's log lines. Event ids 41xx (the providers range, 4xxx, of <c>EventIds</c>).</summary>
+internal static partial class QemuLog
+{
+    [LoggerMessage(4101, LogLevel.Debug, "[qemu] [{Pool}] '{Vm}' started (pid {Pid}, ssh {Address}:{Port}, {Mode}) in {Milliseconds} ms")]
+    public static partial void Started(ILogger logger, string pool, string vm, int pid, string address, int port, string mode, long milliseconds);
+
+    [LoggerMessage(4102, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}': SSH forward {Address}:{Port} is taken, retrying with another")]
+    public static partial void PortClash(ILogger logger, string pool, string vm, string address, int port);
+
+    [LoggerMessage(4103, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}': restore from saved state failed, cold-booting instead: {Error}")]
+    public static partial void RestoreFailed(ILogger logger, string pool, string vm, string error);
+
+    [LoggerMessage(4104, LogLevel.Information, "[qemu] saved state {Key} for {Image} ready in {Seconds:0.00} s (clones restore from it)")]
+    public static partial void SavedStateBuilt(ILogger logger, string key, string image, double seconds);
+
+    [LoggerMessage(4105, LogLevel.Warning, "[qemu] saved state {Key} could not be built, cold-booting clones: {Error}")]
+    public static partial void SavedStateFailed(ILogger logger, string key, string error);
+
+    [LoggerMessage(4106, LogLevel.Information, "[qemu] [{Pool}] '{Vm}' destroyed (pid {Pid}, {How})")]
+    public static partial void Destroyed(ILogger logger, string pool, string vm, int pid, string how);
+
+    [LoggerMessage(4107, LogLevel.Information, "[qemu] [{Pool}] '{Vm}' is no longer running: its files are removed")]
+    public static partial void Reaped(ILogger logger, string pool, string vm);
+
+    [LoggerMessage(4108, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}' {Operation} failed: {Error}")]
+    public static partial void OperationFailed(ILogger logger, string pool, string vm, string operation, string error);
+}

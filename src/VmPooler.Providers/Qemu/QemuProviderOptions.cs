@@ -1,0 +1,383 @@
+using System.Globalization;
+
+namespace VmPooler.Providers.Qemu;
+
+/// <summary>How a VM's SSH port is forwarded to the host (QEMU user-mode networking, <c>hostfwd</c>).</summary>
+public enum SshForward
+{
+    /// <summary>A free port on 127.0.0.1 per VM: <c>ssh -p PORT root@127.0.0.1</c>. Works everywhere.</summary>
+    Port,
+
+    /// <summary>
+    /// Its own loopback address per VM on port 22 (<c>127.0.0.N:22</c>), so <c>ssh root@127.0.0.N</c> just works. Needs
+    /// nothing else listening on port 22 of all addresses (a host sshd on 0.0.0.0:22 clashes).
+    /// </summary>
+    Address,
+}
+
+/// <summary>
+/// The <c>qemu</c> provider section (<c>:providers: :qemu:</c>). Every key is optional. Pool keys (memory, cpus, machine,
+/// accel, saved_state) may also be set here as defaults for the pools of this provider.
+/// </summary>
+public sealed record QemuProviderOptions
+{
+    public const string DefaultRunDir = "/var/tmp/vmpooler-qemu";
+
+    /// <summary>
+    /// <c>run_dir</c>: one directory per VM (<c>RUN_DIR/POOL/VM</c>) holding its overlay disk, QMP and serial sockets,
+    /// PID file and logs; a new provider instance or process finds the VMs of an earlier one here. Unix socket paths
+    /// are limited to 107 bytes, so keep it short. Default <c>/var/tmp/vmpooler-qemu</c>.
+    /// </summary>
+    public string RunDir { get; init; } = DefaultRunDir;
+
+    /// <summary><c>saved_state_dir</c>: where golden VM states for fast clones are kept. Default <c>RUN_DIR/saved-states</c>.</summary>
+    public string SavedStateDir { get; init; } = Path.Combine(DefaultRunDir, "saved-states");
+
+    /// <summary><c>qemu_binary</c>: the emulator. Default <c>qemu-system-x86_64</c> (Debian package qemu-system-x86).</summary>
+    public string QemuBinary { get; init; } = "qemu-system-x86_64";
+
+    /// <summary><c>qemu_img_binary</c>: the image tool. Default <c>qemu-img</c> (Debian package qemu-utils).</summary>
+    public string QemuImgBinary { get; init; } = "qemu-img";
+
+    /// <summary><c>max_concurrent_boots</c>: cold boots at once (they are CPU-bound). Default: the number of cores.</summary>
+    public int MaxConcurrentBoots { get; init; } = Environment.ProcessorCount;
+
+    /// <summary><c>ssh_forward</c>: <c>port</c> (default) or <c>address</c>, see <see cref="SshForward"/>.</summary>
+    public SshForward SshForward { get; init; } = SshForward.Port;
+
+    /// <summary><c>boot_timeout</c> (seconds): how long a clone may take to answer SSH before it fails. Default 120.</summary>
+    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Defaults for the pools of this provider (the same keys as a pool).</summary>
+    public QemuPoolOptions PoolDefaults { get; init; } = new();
+
+    /// <summary>Reads the provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
+    public static QemuProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
+    {
+        var reader = new SettingsReader(settings, path, errors);
+        var runDir = reader.String("run_dir") ?? DefaultRunDir;
+        if (!Path.IsPathFullyQualified(runDir))
+        {
+            errors.Add($"{path}.run_dir: must be an absolute path (got \"{runDir}\")");
+        }
+        else if (runDir.Length > 60)
+        {
+            errors.Add($"{path}.run_dir: is {runDir.Length} characters long; keep it under 60 so the VMs' Unix socket paths fit in 107 bytes");
+        }
+        else if (runDir.Contains(',', StringComparison.Ordinal) || runDir.Contains('\'', StringComparison.Ordinal))
+        {
+            errors.Add($"{path}.run_dir: must not contain ',' or quotes (QEMU option syntax)");
+        }
+
+        var configuredStateDir = reader.String("saved_state_dir");
+        var savedStateDir = configuredStateDir ?? Path.Combine(runDir, "saved-states");
+        if (configuredStateDir is not null && !Path.IsPathFullyQualified(configuredStateDir))
+        {
+            errors.Add($"{path}.saved_state_dir: must be an absolute path (got \"{savedStateDir}\")");
+        }
+
+        var forward = SshForward.Port;
+        switch (reader.String("ssh_forward")?.ToLowerInvariant())
+        {
+            case null:
+            case "port":
+                break;
+            case "address":
+                forward = SshForward.Address;
+                break;
+            case { } other:
+                errors.Add($"{path}.ssh_forward: must be \"port\" (a free port on 127.0.0.1) or \"address\" (127.0.0.N:22) (got \"{other}\")");
+                break;
+        }
+
+        var options = new QemuProviderOptions
+        {
+            RunDir = runDir,
+            SavedStateDir = savedStateDir,
+            QemuBinary = reader.String("qemu_binary") ?? "qemu-system-x86_64",
+            QemuImgBinary = reader.String("qemu_img_binary") ?? "qemu-img",
+            MaxConcurrentBoots = reader.Integer("max_concurrent_boots", 1, 256) ?? Environment.ProcessorCount,
+            SshForward = forward,
+            BootTimeout = TimeSpan.FromSeconds(reader.Number("boot_timeout", 1, 3600) ?? 120),
+            PoolDefaults = QemuPoolOptions.ParseKeys(reader, new QemuPoolOptions()),
+        };
+
+        if (ExecutableLookup.Find(options.QemuBinary) is null)
+        {
+            errors.Add($"{path}.qemu_binary: \"{options.QemuBinary}\" not found; install the Debian package qemu-system-x86 (apt-get install qemu-system-x86)");
+        }
+
+        if (ExecutableLookup.Find(options.QemuImgBinary) is null)
+        {
+            errors.Add($"{path}.qemu_img_binary: \"{options.QemuImgBinary}\" not found; install the Debian package qemu-utils (apt-get install qemu-utils)");
+        }
+
+        return options;
+    }
+}
+
+/// <summary>Machine types the provider knows how to build a command line for.</summary>
+public enum QemuMachine
+{
+    /// <summary><c>pc</c> (i440FX): PCI hot-plug works out of the box. The default.</summary>
+    Pc,
+
+    /// <summary><c>q35</c>: disks are hot-added behind <c>pcie-root-port</c>s created at boot.</summary>
+    Q35,
+
+    /// <summary><c>microvm</c>: no PCI, so no disk hot-add; under TCG it needs <c>tsc_early_khz</c> (set automatically).</summary>
+    Microvm,
+}
+
+/// <summary>The acceleration a pool asks for.</summary>
+public enum QemuAccel
+{
+    /// <summary>KVM only where it really works (usable /dev/kvm, vmx/svm, not a PVM host), else TCG.</summary>
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+/// <summary>
+/// The per-pool options of a qemu pool. <c>template</c> is a guest directory (from <c>guest/build-guest.sh</c>:
+/// <c>vmlinuz</c>, <c>initrd.img</c>, <c>base.qcow2</c>) or the path of a qcow2 base image (with <c>vmlinuz</c> and
+/// <c>initrd.img</c> beside it it boots that kernel, otherwise the image boots itself).
+/// </summary>
+public sealed record QemuPoolOptions
+{
+    /// <summary><c>memory</c> (MiB). Default 192.</summary>
+    public int MemoryMiB { get; init; } = 192;
+
+    /// <summary><c>cpus</c>. Default 1.</summary>
+    public int Cpus { get; init; } = 1;
+
+    /// <summary><c>machine</c>: pc (default), q35 or microvm.</summary>
+    public QemuMachine Machine { get; init; } = QemuMachine.Pc;
+
+    /// <summary><c>accel</c>: auto (default), kvm or tcg.</summary>
+    public QemuAccel Accel { get; init; } = QemuAccel.Auto;
+
+    /// <summary><c>saved_state</c>: clone from a saved golden state (sub-second) instead of cold-booting. Default true.</summary>
+    public bool SavedState { get; init; } = true;
+
+    /// <summary><c>kernel_append</c>: extra kernel command-line arguments (only when a kernel is booted directly).</summary>
+    public string KernelAppend { get; init; } = "";
+
+    /// <summary>The resolved template (null until validated).</summary>
+    public QemuTemplate? Template { get; init; }
+
+    /// <summary>Reads a pool's options over the provider's defaults, collecting every problem into <paramref name="errors"/>.</summary>
+    public static QemuPoolOptions Parse(
+        string template,
+        IReadOnlyDictionary<string, object?> settings,
+        QemuPoolOptions defaults,
+        string path,
+        ICollection<string> errors)
+    {
+        var options = ParseKeys(new SettingsReader(settings, path, errors), defaults);
+        var resolved = QemuTemplate.Resolve(template, out var problem);
+        if (problem is not null)
+        {
+            errors.Add($"{path}.template: {problem}");
+        }
+
+        return options with { Template = resolved };
+    }
+
+    internal static QemuPoolOptions ParseKeys(SettingsReader reader, QemuPoolOptions defaults)
+    {
+        var machine = defaults.Machine;
+        switch (reader.String("machine")?.ToLowerInvariant())
+        {
+            case null:
+                break;
+            case "pc":
+                machine = QemuMachine.Pc;
+                break;
+            case "q35":
+                machine = QemuMachine.Q35;
+                break;
+            case "microvm":
+                machine = QemuMachine.Microvm;
+                break;
+            case { } other:
+                reader.Error("machine", $"must be pc, q35 or microvm (got \"{other}\")");
+                break;
+        }
+
+        var accel = defaults.Accel;
+        switch (reader.String("accel")?.ToLowerInvariant())
+        {
+            case null:
+                break;
+            case "auto":
+                accel = QemuAccel.Auto;
+                break;
+            case "kvm":
+                accel = QemuAccel.Kvm;
+                break;
+            case "tcg":
+                accel = QemuAccel.Tcg;
+                break;
+            case { } other:
+                reader.Error("accel", $"must be auto, kvm or tcg (got \"{other}\")");
+                break;
+        }
+
+        return defaults with
+        {
+            MemoryMiB = reader.Integer("memory", 64, 1 << 20) ?? defaults.MemoryMiB,
+            Cpus = reader.Integer("cpus", 1, 64) ?? defaults.Cpus,
+            Machine = machine,
+            Accel = accel,
+            SavedState = reader.Boolean("saved_state") ?? defaults.SavedState,
+            KernelAppend = reader.String("kernel_append") ?? defaults.KernelAppend,
+        };
+    }
+}
+
+/// <summary>What a pool boots: a base disk image and, optionally, a kernel and initrd to boot directly.</summary>
+public sealed record QemuTemplate(string BaseImage, string? Kernel, string? Initrd)
+{
+    /// <summary>A guest directory or a qcow2 image; null (with <paramref name="problem"/>) when it is unusable.</summary>
+    public static QemuTemplate? Resolve(string template, out string? problem)
+    {
+        problem = null;
+        if (string.IsNullOrWhiteSpace(template))
+        {
+            problem = "is required for a qemu pool: a guest directory (build one with guest/build-guest.sh DIR) or a qcow2 base image";
+            return null;
+        }
+
+        if (!Path.IsPathFullyQualified(template))
+        {
+            problem = $"must be an absolute path (got \"{template}\")";
+            return null;
+        }
+
+        string directory;
+        string image;
+        if (Directory.Exists(template))
+        {
+            directory = template;
+            image = Path.Combine(template, "base.qcow2");
+            if (!File.Exists(image))
+            {
+                problem = $"guest directory \"{template}\" has no base.qcow2; build it with guest/build-guest.sh {template}";
+                return null;
+            }
+        }
+        else if (File.Exists(template))
+        {
+            image = template;
+            directory = Path.GetDirectoryName(template) ?? "/";
+        }
+        else
+        {
+            problem = $"\"{template}\" does not exist; build a guest with guest/build-guest.sh {template}";
+            return null;
+        }
+
+        var kernel = Path.Combine(directory, "vmlinuz");
+        var initrd = Path.Combine(directory, "initrd.img");
+        return File.Exists(kernel)
+            ? new QemuTemplate(image, kernel, File.Exists(initrd) ? initrd : null)
+            : new QemuTemplate(image, null, null);
+    }
+}
+
+/// <summary>Reads typed values from a settings dictionary whose scalars are strings, recording errors by key.</summary>
+internal sealed class SettingsReader(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
+{
+    public void Error(string key, string message) => errors.Add($"{path}.{key}: {message}");
+
+    public string? String(string key)
+    {
+        if (!settings.TryGetValue(key, out var raw) || raw is null)
+        {
+            return null;
+        }
+
+        if (raw is string s)
+        {
+            return s;
+        }
+
+        Error(key, $"must be a string (got {raw.GetType().Name})");
+        return null;
+    }
+
+    public int? Integer(string key, int min, int max)
+    {
+        var text = String(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        Error(key, $"must be an integer from {min} to {max} (got \"{text}\")");
+        return null;
+    }
+
+    public double? Number(string key, double min, double max)
+    {
+        var text = String(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        Error(key, $"must be a number from {min} to {max} (got \"{text}\")");
+        return null;
+    }
+
+    public bool? Boolean(string key)
+    {
+        var text = String(key);
+        switch (text?.ToLowerInvariant())
+        {
+            case null:
+                return null;
+            case "true" or "yes" or "on" or "1":
+                return true;
+            case "false" or "no" or "off" or "0":
+                return false;
+            default:
+                Error(key, $"must be true or false (got \"{text}\")");
+                return null;
+        }
+    }
+}
+
+/// <summary>Finds an executable the way a shell would: a path as it is, a bare name on the PATH.</summary>
+internal static class ExecutableLookup
+{
+    public static string? Find(string name)
+    {
+        if (name.Contains('/', StringComparison.Ordinal))
+        {
+            return File.Exists(name) ? name : null;
+        }
+
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using VmPooler.Core.Configuration;
+using VmPooler.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
+using VmPooler.Providers.Qemu;
+
+namespace VmPooler.QemuTests.Fixtures;
+
+/// <summary>
+/// What every qemu test shares: the guest image, one short root directory under /tmp for all run directories, and one
+/// saved-state directory (so the golden VM is booted once per run, not once per test). All qemu tests form one
+/// collection, so they run one after another (the machine has few cores). When the collection ends, every QEMU process
+/// started under the root is killed and counted: a leak fails the run.
+/// </summary>
+public sealed class QemuEnvironment : IAsyncLifetime
+{
+    public string GuestDirectory { get; private set; } = "";
+
+    /// <summary>Root of everything the tests create (short: Unix socket paths must stay under 108 bytes).</summary>
+    public string Root { get; } = Path.Combine("/tmp", "vmpq-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public string SavedStateDirectory => Path.Combine(Root, "states");
+
+    public string Key => GuestImage.KeyOf(GuestDirectory);
+
+    public async Task InitializeAsync()
+    {
+        // A missing tool fails the run naming the Debian package (never a silent skip).
+        var errors = new List<string>();
+        QemuProviderOptions.Parse(new Dictionary<string, object?>(), "providers.qemu", errors);
+        if (ExecutableLookup.Find("ssh") is null)
+        {
+            errors.Add("ssh not found: install the Debian package openssh-client");
+        }
+
+        errors.ShouldBeEmpty("the qemu tests need QEMU and an ssh client (.ci/run installs them)");
+        GuestDirectory = await GuestImage.GetAsync();
+        Directory.CreateDirectory(Root);
+    }
+
+    /// <summary>A fresh, empty run directory.</summary>
+    public string NewRunDirectory(string prefix = "r")
+    {
+        var dir = Path.Combine(Root, prefix + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Provider options for <paramref name="runDir"/> sharing this run's saved states.</summary>
+    public QemuProviderOptions ProviderOptions(string runDir) => new()
+    {
+        RunDir = runDir,
+        SavedStateDir = SavedStateDirectory,
+        MaxConcurrentBoots = 2,
+        BootTimeout = TimeSpan.FromSeconds(120),
+    };
+
+    /// <summary>A qemu pool of the test guest.</summary>
+    public PoolOptions Pool(string name, bool savedState = true, int size = 0) => new()
+    {
+        Name = name,
+        Template = GuestDirectory,
+        Size = size,
+        Provider = "qemu",
+        Settings = new Dictionary<string, object?>
+        {
+            ["memory"] = "160",
+            ["saved_state"] = savedState ? "true" : "false",
+        },
+    };
+
+    /// <summary>A logger that writes to the test's output (shown when it fails).</summary>
+    public ILogger Logger(ITestOutputHelper output)
+    {
+        var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(new XunitLoggerProvider(output)));
+        return factory.CreateLogger<QemuProvider>();
+    }
+
+    /// <summary>PIDs of live QEMU processes whose command line mentions <paramref name="marker"/> (default: this run's root).</summary>
+    public IReadOnlyList<int> QemuProcesses(string? marker = null)
+    {
+        marker ??= Root;
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z'))
+                {
+                    continue;
+                }
+
+                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                if (commandLine.StartsWith("qemu-system", StringComparison.Ordinal) || commandLine.Contains("/qemu-system", StringComparison.Ordinal))
+                {
+                    if (commandLine.Contains(marker, StringComparison.Ordinal))
+                    {
+                        pids.Add(pid);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // gone meanwhile
+            }
+        }
+
+        return pids;
+    }
+
+    /// <summary>Kills every QEMU under <paramref name="marker"/>; returns how many there were.</summary>
+    public int KillAll(string? marker = null)
+    {
+        var pids = QemuProcesses(marker);
+        foreach (var pid in pids)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (ArgumentException)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        return pids.Count;
+    }
+
+    public async Task DisposeAsync()
+    {
+        var leaked = QemuProcesses();
+        KillAll();
+        await AsyncTestHelpersWait(() => QemuProcesses().Count == 0);
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        leaked.ShouldBeEmpty("every QEMU process a test started is gone at the end of the suite");
+    }
+
+    private static async Task AsyncTestHelpersWait(Func<bool> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition() && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class QemuCollection : ICollectionFixture<QemuEnvironment>
+{
+    public const string Name = "qemu";
+}
