@@ -244,6 +244,18 @@ public class TokenRoutesTests(ITestOutputHelper output)
         (await server.GetAsync("api/v3/token/" + token)).ShouldBeOkFalse(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task DeleteToken_OfAnotherUserWithOwnerOnly_Returns403AndTheTokenStillWorks()
+    {
+        await using var server = await StartApiAsync(WithDummyAuth(TestConfigs.ApiPoolsWithConfig("  owner_only: true")), output);
+        var token = await server.CreateTokenAsync("someone-else", "pw");
+
+        (await server.RequestAsync(HttpMethod.Delete, "api/v3/token/" + token, Basic())).ShouldBeError(HttpStatusCode.Forbidden);
+
+        (await server.GetAsync("api/v3/token/" + token)).ShouldBeJson(HttpStatusCode.OK);
+        (await server.RequestAsync(HttpMethod.Delete, "api/v3/token/" + token, Basic("someone-else", "pw"))).ShouldBeOkTrue();
+    }
+
     [Theory]
     [MemberData(nameof(Generations), MemberType = typeof(AuthTestSupport))]
     public async Task DeleteToken_Unknown_Returns401(string prefix)

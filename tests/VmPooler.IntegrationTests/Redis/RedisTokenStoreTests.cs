@@ -79,6 +79,33 @@ public class RedisTokenSecrecyTests(RedisFixtures redis, ITestOutputHelper outpu
         texts.Where(t => t.Contains(token, StringComparison.OrdinalIgnoreCase)).ShouldBeEmpty("the token itself is never stored");
     }
 
+    [Fact]
+    public async Task DeleteVm_CheckedOutWithTokenThenAuthRemoved_StillNeedsAValidToken()
+    {
+        // Spec §2.4 DELETE step 3 / §7.1: a VM carrying an owner token needs some valid token to be returned, even after
+        // the :auth: section is removed from the configuration.
+        var prefix = RedisFixtures.NewPrefix();
+        var redisSection = $"""
+            :redis:
+              server: '{redis.Server.Endpoint}'
+              key_prefix: '{prefix}'
+            """;
+        string token;
+        await using (var withAuth = await StartApiAsync(WithDummyAuth(TestConfigs.ApiPools) + redisSection, output))
+        {
+            await withAuth.SeedReadyAsync("debian", "d1");
+            token = await withAuth.CreateTokenAsync();
+            (await withAuth.RequestAsync(HttpMethod.Post, "api/v3/vm/debian", token: token)).ShouldBeJson(HttpStatusCode.OK);
+        }
+
+        await using var withoutAuth = await StartApiAsync(TestConfigs.ApiPools.TrimEnd('\n') + "\n" + redisSection, output);
+
+        (await withoutAuth.DeleteAsync("api/v3/vm/d1")).ShouldBeUnauthorized();
+        (await withoutAuth.RequestAsync(HttpMethod.Delete, "api/v3/vm/d1", token: "abcdefghijklmnopqrstuvwxyz012345")).ShouldBeUnauthorized();
+        (await withoutAuth.StateOfAsync("d1")).ShouldBe(VmPooler.Core.Inventory.VmState.Running);
+        (await withoutAuth.RequestAsync(HttpMethod.Delete, "api/v3/vm/d1", token: token)).ShouldBeOkTrue();
+    }
+
     /// <summary>Every value of a key as text, whatever its type.</summary>
     private static async Task<IEnumerable<string>> ValuesAsync(IDatabase db, RedisKey key)
     {
