@@ -431,6 +431,12 @@ public static class VmApi
     /// <summary>POST /vm/&lt;hostname&gt;/disk/&lt;size&gt;: queue a disk of <c>size</c> GB for the manager to add (202).</summary>
     public static async Task<IResult> AddDiskAsync(string hostname, string size, HttpContext context, ApiServices services)
     {
+        // Spec §2.4: the token check comes first, so a request without a token learns nothing from the validation.
+        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        {
+            return RequestAuth.Unauthorized();
+        }
+
         if (InputValidator.Hostname(hostname) is { } hostError)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
@@ -447,6 +453,11 @@ public static class VmApi
     /// <summary>POST /vm/&lt;hostname&gt;/snapshot: queue a snapshot under a new random name (202).</summary>
     public static async Task<IResult> SnapshotAsync(string hostname, HttpContext context, ApiServices services)
     {
+        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        {
+            return RequestAuth.Unauthorized();
+        }
+
         if (InputValidator.Hostname(hostname) is { } hostError)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
@@ -459,14 +470,14 @@ public static class VmApi
     /// <summary>POST /vm/&lt;hostname&gt;/snapshot/&lt;snapshot&gt;: queue a revert to a snapshot the VM has (202), else 404.</summary>
     public static async Task<IResult> RevertAsync(string hostname, string snapshot, HttpContext context, ApiServices services)
     {
-        if (InputValidator.Hostname(hostname) is { } hostError)
-        {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
-        }
-
         if (services.AuthConfigured && !RequestAuth.HasToken(context))
         {
             return RequestAuth.Unauthorized();
+        }
+
+        if (InputValidator.Hostname(hostname) is { } hostError)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
         }
 
         var (vm, failure) = await FindVmAsync(hostname, context, services);

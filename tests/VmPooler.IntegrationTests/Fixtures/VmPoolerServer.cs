@@ -49,19 +49,22 @@ public sealed class VmPoolerServer : IAsyncDisposable
     public TimeProvider Time => App.Services.GetRequiredService<TimeProvider>();
 
     /// <summary>Types YAML text into options exactly as the executable does (same provider validation).</summary>
-    public static VmPoolerOptions LoadOptions(string yaml)
-        => ConfigLoader.LoadYaml(yaml, new Dictionary<string, string?>(), "test.yaml", providers: new ProviderFactory(TimeProvider.System));
+    /// <param name="environment">The environment the loader sees (e.g. <c>VMPOOLER_DEBUG</c> for dummy auth); empty when null.</param>
+    public static VmPoolerOptions LoadOptions(string yaml, IReadOnlyDictionary<string, string?>? environment = null)
+        => ConfigLoader.LoadYaml(yaml, environment ?? new Dictionary<string, string?>(), "test.yaml", providers: new ProviderFactory(TimeProvider.System));
 
     /// <summary>Builds and starts the application for <paramref name="yaml"/> on 127.0.0.1:0.</summary>
     /// <param name="configureServices">Runs after vmpooler's registrations (e.g. to replace the <see cref="TimeProvider"/>).</param>
     /// <param name="output">Where the application's log goes; silent when null.</param>
+    /// <param name="environment">The environment the config loader sees (see <see cref="LoadOptions"/>).</param>
     public static async Task<VmPoolerServer> StartAsync(
         string yaml,
         VmPoolerRole role = VmPoolerRole.All,
         Action<IServiceCollection>? configureServices = null,
-        ITestOutputHelper? output = null)
+        ITestOutputHelper? output = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var options = LoadOptions(yaml);
+        var options = LoadOptions(yaml, environment);
         var app = VmPoolerApplication.Build(
             options,
             role,
