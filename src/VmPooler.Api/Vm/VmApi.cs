@@ -276,6 +276,7 @@ public static class VmApi
         var failures = new List<string>();
         var set = new Dictionary<string, string>(StringComparer.Ordinal);
         var tagIndex = new Dictionary<string, string>(StringComparer.Ordinal);
+        int? disk = null;
         foreach (var (key, value) in body.Body!)
         {
             switch (key)
@@ -304,6 +305,32 @@ public static class VmApi
                 case "tags":
                     CollectTags(value, services, failures, set, tagIndex);
                     break;
+                case "disk":
+                    // vmfloaty sends a disk request in the PUT body: the same rules as POST /vm/<host>/disk/<size>.
+                    if (services.AuthConfigured && await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: true) is { } diskDenied)
+                    {
+                        return diskDenied;
+                    }
+
+                    var sizeText = value?.GetValueKind() switch
+                    {
+                        JsonValueKind.Number or JsonValueKind.String => value is JsonValue v && v.TryGetValue<string>(out var text) ? text : value.ToJsonString(),
+                        _ => null,
+                    };
+                    if (InputValidator.DiskSize(sizeText, out var diskSize) is { } diskError)
+                    {
+                        failures.Add(diskError);
+                    }
+                    else if (vm.State is not VmState.Running)
+                    {
+                        failures.Add("A disk can only be added to a VM that is checked out.");
+                    }
+                    else
+                    {
+                        disk = diskSize;
+                    }
+
+                    break;
                 default:
                     failures.Add($"Unknown argument {key}.");
                     break;
@@ -317,6 +344,12 @@ public static class VmApi
                 ["ok"] = false,
                 ["failure"] = new JsonArray([.. failures.Select(f => JsonValue.Create(f))]),
             });
+        }
+
+        if (disk is { } gigabytes)
+        {
+            await services.Tasks.EnqueueAsync(new VmTask(VmTaskKind.Disk, name, gigabytes.ToString(CultureInfo.InvariantCulture)), context.RequestAborted);
+            ApiLog.TaskQueued(services.Logger, "disk", gigabytes.ToString(CultureInfo.InvariantCulture), name);
         }
 
         if (set.Count > 0)

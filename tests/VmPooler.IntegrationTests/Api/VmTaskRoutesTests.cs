@@ -251,4 +251,23 @@ public class VmTaskRoutesTests(ITestOutputHelper output)
             "the manager has added the second disk",
             ManagerTimeout);
     }
+
+    [Fact]
+    public async Task PutWithDiskKey_AsVmfloatySendsIt_QueuesADiskTheManagerAdds()
+    {
+        await using var server = await VmPoolerServer.StartAsync(ManagedYaml, VmPoolerRole.All, output: output, environment: DebugEnvironment);
+        var token = await server.CreateTokenAsync();
+        await AsyncTestHelpers.WaitUntilAsync(async () => (await server.CountsAsync("debian")).Ready == 1, "the pool has a ready VM", ManagerTimeout);
+        var vm = (await server.RequestAsync(HttpMethod.Post, "api/v3/vm/debian", token: token)).Object["debian"]!["hostname"]!.GetValue<string>().Split('.')[0];
+
+        (await server.PutAsync("api/v3/vm/" + vm, """{"disk": 8}""")).ShouldBeUnauthorized();
+        (await server.RequestAsync(HttpMethod.Put, "api/v3/vm/" + vm, body: """{"disk": 0}""", token: token)).ShouldBeFailure()
+            .ShouldBe(["Disk size must be at least 1"]);
+        (await server.RequestAsync(HttpMethod.Put, "api/v3/vm/" + vm, body: """{"disk": "12"}""", token: token)).ShouldBeOkTrue();
+
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () => (await server.GetAsync("api/v3/vm/" + vm)).Object[vm]!.AsObject()["disk"]?.Compact() == """["+12gb"]""",
+            "the manager has added the disk asked for in the PUT body",
+            ManagerTimeout);
+    }
 }
