@@ -103,14 +103,13 @@ public sealed class ManagerJobs
         bool done;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.Config.ProviderTimeoutSeconds), _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            var timeout = TimeSpan.FromSeconds(_options.Config.ProviderTimeoutSeconds);
             done = task.Kind switch
             {
                 VmTaskKind.Disk => int.TryParse(task.Argument, CultureInfo.InvariantCulture, out var size)
-                    && await provider.CreateDiskAsync(pool, vm.Name, size, linked.Token),
-                VmTaskKind.Snapshot => await provider.CreateSnapshotAsync(pool, vm.Name, task.Argument, linked.Token),
-                VmTaskKind.Revert => await provider.RevertSnapshotAsync(pool, vm.Name, task.Argument, linked.Token),
+                    && await _reconciler.CallAsync(c => provider.CreateDiskAsync(pool, vm.Name, size, c), timeout, cancellationToken),
+                VmTaskKind.Snapshot => await _reconciler.CallAsync(c => provider.CreateSnapshotAsync(pool, vm.Name, task.Argument, c), timeout, cancellationToken),
+                VmTaskKind.Revert => await _reconciler.CallAsync(c => provider.RevertSnapshotAsync(pool, vm.Name, task.Argument, c), timeout, cancellationToken),
                 _ => false,
             };
         }
@@ -202,7 +201,7 @@ public sealed class ManagerJobs
                 {
                     ManagerLog.OnDemandFinished(_logger, id, "failed");
                     var failed = await _onDemand.GetAsync(id, cancellationToken) ?? request;
-                    foreach (var vm in failed.Delivered.Values.SelectMany(v => v))
+                    foreach (var vm in failed.DeliveredVms)
                     {
                         await _inventory.ReturnAsync(vm, cancellationToken);
                     }

@@ -636,8 +636,7 @@ public sealed class PoolReconciler : IAsyncDisposable
             return;
         }
 
-        var seconds = Math.Round((now - (vm.GetTime(VmFields.Clone) ?? now)).TotalSeconds, 2);
-        await _inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, vm.Name, seconds, now, cancellationToken);
+        await RecordBootAsync(pool, vm, now, cancellationToken);
         if (await _onDemand!.DeliverAsync(id, entry, vm.Name, cancellationToken))
         {
             ManagerLog.OnDemandDelivered(_logger, pool.Name, vm.Name, id);
@@ -663,10 +662,17 @@ public sealed class PoolReconciler : IAsyncDisposable
             return false;
         }
 
-        var seconds = Math.Round((now - (vm.GetTime(VmFields.Clone) ?? now)).TotalSeconds, 2);
-        await _inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, vm.Name, seconds, now, cancellationToken);
+        var seconds = await RecordBootAsync(pool, vm, now, cancellationToken);
         ManagerLog.Ready(_logger, pool.Name, vm.Name, seconds);
         return true;
+    }
+
+    /// <summary>Records how long a VM took from the start of its clone to passing its ready check; returns the seconds.</summary>
+    private async Task<double> RecordBootAsync(PoolOptions pool, VmRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var seconds = Math.Round((now - (vm.GetTime(VmFields.Clone) ?? now)).TotalSeconds, 2);
+        await _inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, vm.Name, seconds, now, cancellationToken);
+        return seconds;
     }
 
     private void StartDestroy(IVmProvider provider, PoolOptions pool, string name)
@@ -732,7 +738,8 @@ public sealed class PoolReconciler : IAsyncDisposable
     }
 
     /// <summary>Runs a provider call with a time limit that also holds when the provider ignores cancellation.</summary>
-    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>A provider call with a time limit: its token is cancelled and a <see cref="TimeoutException"/> thrown when it runs over.</summary>
+    internal async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var limit = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);

@@ -451,7 +451,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             async () =>
             {
                 var entries = await Db.HashGetAllAsync(_keys.Tags(day));
-                return (IReadOnlyDictionary<string, string>)entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+                return (IReadOnlyDictionary<string, string>)entries.ToStringDictionary();
             },
             cancellationToken);
 

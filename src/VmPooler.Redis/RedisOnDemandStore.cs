@@ -73,7 +73,7 @@ public sealed class RedisOnDemandStore(RedisConnection connection, TimeProvider 
                     return null;
                 }
 
-                var fields = entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+                var fields = entries.ToStringDictionary();
                 var requested = OnDemandRequest.ParseEntries(fields.GetValueOrDefault("requested"));
                 var delivered = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
                 foreach (var entry in requested.DistinctBy(e => e.Key))

@@ -103,7 +103,7 @@ public sealed class RedisTokenStore(RedisConnection connection, TimeProvider tim
             return null;
         }
 
-        var fields = entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+        var fields = entries.ToStringDictionary();
         return new TokenRecord(
             hash,
             fields.GetValueOrDefault("user", ""),
@@ -149,7 +149,7 @@ public sealed class RedisPoolOverrideStore(RedisConnection connection, TimeProvi
                 var values = new Dictionary<PoolOverrideKind, IReadOnlyDictionary<string, string>>();
                 for (var i = 0; i < kinds.Length; i++)
                 {
-                    values[kinds[i]] = reads[i].Result.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+                    values[kinds[i]] = reads[i].Result.ToStringDictionary();
                 }
 
                 return new PoolOverrides(values);

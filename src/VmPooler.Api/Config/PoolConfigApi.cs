@@ -19,6 +19,9 @@ namespace VmPooler.Api.Config;
 /// </summary>
 public static class PoolConfigApi
 {
+    /// <summary>The largest pool size the poolsize route accepts.</summary>
+    private const int MaxPoolSize = 10_000;
+
     public static RouteGroupBuilder MapPoolConfigApi(this RouteGroupBuilder api)
     {
         api.MapPost("/config/poolsize", SetSizesAsync);
@@ -33,7 +36,7 @@ public static class PoolConfigApi
     /// <summary>POST /config/poolsize <c>{"pool": size}</c>.</summary>
     public static Task<IResult> SetSizesAsync(HttpContext context, ApiServices services)
         => SetAsync(context, services, PoolOverrideKind.Size, "not_configured", (pool, value) =>
-            TryInt(value, out var size) && size >= 0 ? size.ToString(CultureInfo.InvariantCulture) : null,
+            InputValidator.TryWholeNumber(value, out var size) && size is >= 0 and <= MaxPoolSize ? size.ToString(CultureInfo.InvariantCulture) : null,
             pool => pool.Size.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>POST /config/pooltemplate <c>{"pool": "folder/template"}</c>.</summary>
@@ -139,14 +142,9 @@ public static class PoolConfigApi
         string beforeOverridesKey,
         Func<PoolOptions, JsonNode> value)
     {
-        if (Gate(context, services) is { } gated)
+        if (await AuthorizeAsync(context, services) is { } refused)
         {
-            return gated;
-        }
-
-        if (services.AuthConfigured && await RequestAuth.TokenAsync(context, services) is { Token: null, Failure: { } denied })
-        {
-            return denied;
+            return refused;
         }
 
         if (services.Pools.Find(name) is not { } pool)
@@ -174,17 +172,12 @@ public static class PoolConfigApi
         });
     }
 
-    /// <summary>The checks every changing route starts with: the experimental gate (405), the token (401), the body.</summary>
+    /// <summary>The checks every changing route with a body starts with: <see cref="AuthorizeAsync"/>, then the body.</summary>
     private static async Task<(JsonObject? Body, IResult? Failure)> BeginAsync(HttpContext context, ApiServices services)
     {
-        if (Gate(context, services) is { } gated)
+        if (await AuthorizeAsync(context, services) is { } refused)
         {
-            return (null, gated);
-        }
-
-        if (services.AuthConfigured && await RequestAuth.TokenAsync(context, services) is { Token: null, Failure: { } denied })
-        {
-            return (null, denied);
+            return (null, refused);
         }
 
         var body = await RequestBody.ReadObjectAsync(context.Request, context.RequestAborted);
@@ -206,9 +199,16 @@ public static class PoolConfigApi
         return (body.Body, null);
     }
 
-    private static IResult? Gate(HttpContext context, ApiServices services)
-        => services.Options.Config.ExperimentalFeatures ? null : ApiResults.Fail(StatusCodes.Status405MethodNotAllowed);
+    /// <summary>The checks every route here starts with: the experimental gate (405), then the token (401). Null when allowed.</summary>
+    private static async Task<IResult?> AuthorizeAsync(HttpContext context, ApiServices services)
+    {
+        if (!services.Options.Config.ExperimentalFeatures)
+        {
+            return ApiResults.Fail(StatusCodes.Status405MethodNotAllowed);
+        }
 
+        return services.AuthConfigured && await RequestAuth.TokenAsync(context, services) is { Token: null, Failure: { } denied } ? denied : null;
+    }
     private static IResult Bad(string key, List<string> names)
         => ApiResults.Json(StatusCodes.Status400BadRequest, new JsonObject
         {
@@ -230,16 +230,5 @@ public static class PoolConfigApi
         var vsphere = services.Options.Providers.TryGetValue(pool.Provider, out var provider)
             && string.Equals(provider.ProviderClass, "vsphere", StringComparison.OrdinalIgnoreCase);
         return !vsphere || (template.Contains('/', StringComparison.Ordinal) && !template.StartsWith('/') && !template.EndsWith('/'));
-    }
-
-    private static bool TryInt(JsonNode? value, out long number)
-    {
-        number = 0;
-        return value?.GetValueKind() switch
-        {
-            JsonValueKind.Number => value.GetValue<JsonElement>().TryGetInt64(out number),
-            JsonValueKind.String => long.TryParse(value.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out number),
-            _ => false,
-        } && number <= 10_000;
     }
 }

@@ -73,6 +73,21 @@ public static partial class InputValidator
         return count > MaxVmCount ? "VM count must be at most 100" : null;
     }
 
+    /// <summary>
+    /// A whole number given as a JSON number or as a string of digits (how the original's clients send counts and
+    /// sizes); false for anything else, including fractions and signed strings.
+    /// </summary>
+    public static bool TryWholeNumber(JsonNode? value, out long number)
+    {
+        number = 0;
+        return value?.GetValueKind() switch
+        {
+            JsonValueKind.Number => value.GetValue<JsonElement>().TryGetInt64(out number),
+            JsonValueKind.String => long.TryParse(value.GetValue<string>(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number),
+            _ => false,
+        };
+    }
+
     /// <summary>A disk size in GB from a path segment: digits only, 1..2048.</summary>
     public static string? DiskSize(string? text, out int size)
     {

@@ -118,7 +118,7 @@ public static partial class OnDemandApi
         var counts = new List<(string Name, int Count)>();
         foreach (var (name, value) in requests)
         {
-            if (!TryCount(value, out var count))
+            if (!InputValidator.TryWholeNumber(value, out var count))
             {
                 return ApiResults.Error(StatusCodes.Status400BadRequest, "VM count must be a valid integer");
             }
@@ -252,7 +252,7 @@ public static partial class OnDemandApi
                 // Once deleted, no VM can be delivered to it any more (deliveries are conditional on "pending").
                 var current = await services.OnDemand.GetAsync(request.Id, context.RequestAborted) ?? request;
                 var returned = 0;
-                foreach (var vm in current.Delivered.Values.SelectMany(v => v))
+                foreach (var vm in current.DeliveredVms)
                 {
                     if ((await services.Inventory.ReturnAsync(vm, context.RequestAborted)).Status == ReturnStatus.Returned)
                     {
@@ -279,18 +279,6 @@ public static partial class OnDemandApi
             ["ok"] = false,
             ["message"] = $"no request found for request_id '{(requestId.Length > 100 ? requestId[..100] : requestId)}'",
         });
-
-    /// <summary>A count as the original reads it (numbers, or strings of digits); false for anything else.</summary>
-    private static bool TryCount(JsonNode? value, out long count)
-    {
-        count = 0;
-        return value?.GetValueKind() switch
-        {
-            JsonValueKind.Number => value.GetValue<JsonElement>().TryGetInt64(out count),
-            JsonValueKind.String => long.TryParse(value.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out count),
-            _ => false,
-        };
-    }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
     private static partial Regex RequestIdPattern();

@@ -464,15 +464,9 @@ public static class VmApi
     /// <summary>POST /vm/&lt;hostname&gt;/disk/&lt;size&gt;: queue a disk of <c>size</c> GB for the manager to add (202).</summary>
     public static async Task<IResult> AddDiskAsync(string hostname, string size, HttpContext context, ApiServices services)
     {
-        // Spec §2.4: the token check comes first, so a request without a token learns nothing from the validation.
-        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        if (PrecheckChange(hostname, context, services) is { } rejected)
         {
-            return RequestAuth.Unauthorized();
-        }
-
-        if (InputValidator.Hostname(hostname) is { } hostError)
-        {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
+            return rejected;
         }
 
         if (InputValidator.DiskSize(size, out var gigabytes) is { } sizeError)
@@ -486,14 +480,9 @@ public static class VmApi
     /// <summary>POST /vm/&lt;hostname&gt;/snapshot: queue a snapshot under a new random name (202).</summary>
     public static async Task<IResult> SnapshotAsync(string hostname, HttpContext context, ApiServices services)
     {
-        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        if (PrecheckChange(hostname, context, services) is { } rejected)
         {
-            return RequestAuth.Unauthorized();
-        }
-
-        if (InputValidator.Hostname(hostname) is { } hostError)
-        {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
+            return rejected;
         }
 
         var name = TokenHashing.NewToken();
@@ -503,28 +492,18 @@ public static class VmApi
     /// <summary>POST /vm/&lt;hostname&gt;/snapshot/&lt;snapshot&gt;: queue a revert to a snapshot the VM has (202), else 404.</summary>
     public static async Task<IResult> RevertAsync(string hostname, string snapshot, HttpContext context, ApiServices services)
     {
-        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        if (PrecheckChange(hostname, context, services) is { } rejected)
         {
-            return RequestAuth.Unauthorized();
+            return rejected;
         }
 
-        if (InputValidator.Hostname(hostname) is { } hostError)
-        {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, hostError);
-        }
-
-        var (vm, failure) = await FindVmAsync(hostname, context, services);
+        var (vm, failure) = await FindChangeableVmAsync(hostname, context, services);
         if (vm is null)
         {
             return failure!;
         }
 
-        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: services.AuthConfigured) is { } denied)
-        {
-            return denied;
-        }
-
-        if (vm.Get(VmFields.SnapshotPrefix + snapshot) is not { Length: > 0 } || vm.State is not VmState.Running)
+        if (vm.Get(VmFields.SnapshotPrefix + snapshot) is not { Length: > 0 })
         {
             return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
@@ -534,31 +513,14 @@ public static class VmApi
         return ApiResults.Ok(StatusCodes.Status202Accepted);
     }
 
-    /// <summary>The shared part of disk and snapshot: token, VM lookup (running VMs only), queue, 202 with what was queued.</summary>
+    /// <summary>The shared part of disk and snapshot: the VM, the queued task, 202 with what was queued.</summary>
     private static async Task<IResult> QueueTaskAsync(
         string hostname, HttpContext context, ApiServices services, VmTaskKind kind, string argument, string answerKey, string answerValue)
     {
-        if (services.AuthConfigured && !RequestAuth.HasToken(context))
-        {
-            return RequestAuth.Unauthorized();
-        }
-
-        var (vm, failure) = await FindVmAsync(hostname, context, services);
+        var (vm, failure) = await FindChangeableVmAsync(hostname, context, services);
         if (vm is null)
         {
             return failure!;
-        }
-
-        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: services.AuthConfigured) is { } denied)
-        {
-            return denied;
-        }
-
-        // Only a checked-out VM may be changed: a ready VM would be handed to someone else with the change, and a
-        // destroyed one has nothing to change (the original queued these too; the manager then failed them silently).
-        if (vm.State is not VmState.Running)
-        {
-            return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
 
         await services.Tasks.EnqueueAsync(new VmTask(kind, vm.Name, argument), context.RequestAborted);
@@ -568,6 +530,41 @@ public static class VmApi
             ["ok"] = true,
             [vm.Name] = new JsonObject { [answerKey] = answerValue },
         });
+    }
+
+    /// <summary>
+    /// The first checks of the disk, snapshot and revert routes: with auth configured a token must be sent (401 before any
+    /// validation, spec §2.4), then the hostname must be valid (400). Null when the request may go on.
+    /// </summary>
+    private static IResult? PrecheckChange(string hostname, HttpContext context, ApiServices services)
+    {
+        if (services.AuthConfigured && !RequestAuth.HasToken(context))
+        {
+            return RequestAuth.Unauthorized();
+        }
+
+        return InputValidator.Hostname(hostname) is { } hostError ? ApiResults.Error(StatusCodes.Status400BadRequest, hostError) : null;
+    }
+
+    /// <summary>
+    /// The checked-out VM a disk, snapshot or revert route names, after the token checks, or the answer instead: 404 for
+    /// an unknown VM or one that is not running (a ready VM would be handed to someone else with the change, and a
+    /// destroyed one has nothing to change; the original queued these and the manager failed them silently).
+    /// </summary>
+    private static async Task<(VmRecord? Vm, IResult? Failure)> FindChangeableVmAsync(string hostname, HttpContext context, ApiServices services)
+    {
+        var (vm, failure) = await FindVmAsync(hostname, context, services);
+        if (vm is null)
+        {
+            return (null, failure);
+        }
+
+        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: services.AuthConfigured) is { } denied)
+        {
+            return (null, denied);
+        }
+
+        return vm.State is VmState.Running ? (vm, null) : (null, ApiResults.Fail(StatusCodes.Status404NotFound));
     }
 
     /// <summary>

@@ -54,6 +54,9 @@ public sealed record OnDemandRequest(
 {
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Delivered { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
+    /// <summary>Every VM delivered to the request, over all its entries.</summary>
+    public IEnumerable<string> DeliveredVms => Delivered.Values.SelectMany(vms => vms);
+
     public int DeliveredCount(OnDemandEntry entry) => Delivered.TryGetValue(entry.Key, out var vms) ? vms.Count : 0;
 
     public bool IsComplete => Entries.All(e => DeliveredCount(e) >= e.Count);
