@@ -24,5 +24,5 @@ public class VcsimFixture : IAsyncLifetime
 /// <summary>A simulator whose CloneVM_Task calls take 3 s to answer, to test time limits and cancellation.</summary>
 public sealed class SlowVcsimFixture : VcsimFixture
 {
-    protected override string? MethodDelay => "CloneVM_Task=3000";
+    protected override string? MethodDelay => "CloneVM_Task=8000";
 }
