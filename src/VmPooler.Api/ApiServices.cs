@@ -4,6 +4,7 @@ using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Tokens;
+using VmPooler.Core.Metrics;
 
 namespace VmPooler.Api;
 
@@ -15,7 +16,8 @@ public sealed class ApiServices(
     ApiStores stores,
     TimeProvider timeProvider,
     ILogger<ApiServices> logger,
-    IAuthenticator? authenticator = null)
+    IAuthenticator? authenticator = null,
+    VmPoolerMetrics? metrics = null)
 {
     public VmPoolerOptions Options { get; } = options;
     public PoolDirectory Pools { get; } = pools;
@@ -26,6 +28,9 @@ public sealed class ApiServices(
     public IOnDemandStore OnDemand { get; } = stores.OnDemand;
     public TimeProvider Time { get; } = timeProvider;
     public ILogger Logger { get; } = logger;
+
+    /// <summary>Where the API's metrics go (spec §8.2); an unobserved instance when none is registered.</summary>
+    public VmPoolerMetrics Metrics { get; } = metrics ?? new VmPoolerMetrics();
 
     /// <summary>Checks Basic-auth credentials; null when no <c>:auth:</c> section is configured.</summary>
     public IAuthenticator? Authenticator { get; } = authenticator;

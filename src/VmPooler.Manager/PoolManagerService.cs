@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
+using VmPooler.Core.Metrics;
 
 namespace VmPooler.Manager;
 
@@ -23,6 +24,7 @@ public sealed class PoolManagerService : BackgroundService
     private readonly PoolWorkQueue _queue;
     private readonly ManagerJobs? _jobs;
     private readonly Dictionary<string, PoolState> _states;
+    private readonly ManagerHeartbeat _heartbeat;
 
     public PoolManagerService(
         VmPoolerOptions options,
@@ -31,9 +33,11 @@ public sealed class PoolManagerService : BackgroundService
         TimeProvider timeProvider,
         ILogger<PoolManagerService> logger,
         IManagerLease? lease = null,
-        ManagerJobs? jobs = null)
+        ManagerJobs? jobs = null,
+        ManagerHeartbeat? heartbeat = null)
     {
         _jobs = jobs;
+        _heartbeat = heartbeat ?? new ManagerHeartbeat();
         _lease = lease ?? new ProcessLocalLease();
         _options = options;
         _inventory = inventory;
@@ -53,6 +57,19 @@ public sealed class PoolManagerService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _heartbeat.MarkRunning(true);
+        try
+        {
+            await ManageAsync(stoppingToken);
+        }
+        finally
+        {
+            _heartbeat.MarkRunning(false);
+        }
+    }
+
+    private async Task ManageAsync(CancellationToken stoppingToken)
+    {
         ManagerLog.Starting(_logger, _options.Pools.Count, _options.Config.TaskLimit);
         if (_lease is ProcessLocalLease)
         {
@@ -71,6 +88,7 @@ public sealed class PoolManagerService : BackgroundService
                 {
                     ManagerLog.StandingBy(_logger, LeaseTimeToLive);
                     standingBy = true;
+                    _heartbeat.MarkStandingBy(true);
                 }
 
                 await Task.Delay(LeaseRenewal, _time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -78,6 +96,7 @@ public sealed class PoolManagerService : BackgroundService
             }
 
             standingBy = false;
+            _heartbeat.MarkStandingBy(false);
             ManagerLog.LeaseAcquired(_logger);
             using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var renewal = RenewLeaseAsync(holder, leaseLost);
@@ -190,6 +209,7 @@ public sealed class PoolManagerService : BackgroundService
             try
             {
                 var result = await _reconciler.ReconcileAsync(state.Pool, stoppingToken);
+                _heartbeat.MarkPass(_time.GetUtcNow());
                 _queue.EnqueueAfter(name, NextDelay(state, result));
             }
             catch (InventoryUnavailableException ex) when (!stoppingToken.IsCancellationRequested)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
+using VmPooler.Core.Metrics;
 using VmPooler.Core.Naming;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
@@ -39,6 +40,7 @@ public sealed class PoolReconciler : IAsyncDisposable
     private readonly IPoolOverrideStore? _overrides;
     private readonly IOnDemandStore? _onDemand;
     private readonly SemaphoreSlim _onDemandSlots;
+    private readonly VmPoolerMetrics? _metrics;
 
     public PoolReconciler(
         VmPoolerOptions options,
@@ -48,8 +50,10 @@ public sealed class PoolReconciler : IAsyncDisposable
         ILogger<PoolReconciler> logger,
         VmNameGenerator? names = null,
         IPoolOverrideStore? overrides = null,
-        IOnDemandStore? onDemand = null)
+        IOnDemandStore? onDemand = null,
+        VmPoolerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _overrides = overrides;
         _onDemand = onDemand;
         _onDemandSlots = new SemaphoreSlim(options.Config.OnDemandCloneLimit, options.Config.OnDemandCloneLimit);
@@ -282,6 +286,7 @@ public sealed class PoolReconciler : IAsyncDisposable
                     if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
                     {
                         ManagerLog.PendingTimedOut(_logger, pool.Name, vm.Name, timings.Timeout.TotalMinutes, result.Error ?? "not ready");
+                        _metrics?.Error("markedasfailed", pool.Name);
                         if (!IsOnDemand(vm))
                         {
                             Interlocked.Increment(ref leftPending);
@@ -365,6 +370,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         var started = await StartClonesAsync(provider, pool, LifecycleRules.ClonesNeeded(pool.Size, ready, pending), cancellationToken);
         work += started;
         pending += started;
+        _metrics?.SetPoolCounts(pool.Name, pool.Size, new PoolCounts(pending, ready, snapshot.Running.Count, snapshot.Completed.Count));
         return new PassResult(work > 0, pending > 0 || snapshot.Pending.Any(IsOnDemand), null);
     }
 
@@ -452,6 +458,8 @@ public sealed class PoolReconciler : IAsyncDisposable
     {
         var token = _stopping.Token;
         var started = _time.GetTimestamp();
+        using var activity = VmPoolerMetrics.ActivitySource.StartActivity("clone");
+        activity?.SetTag("vmpooler.pool", pool.Name).SetTag("vmpooler.vm", name);
         try
         {
             var created = await CallAsync(c => provider.CreateVmAsync(pool, name, c), timings.Timeout, token);
@@ -472,11 +480,14 @@ public sealed class PoolReconciler : IAsyncDisposable
             await _inventory.UpdateFieldsAsync(name, cloned, cancellationToken: token);
             await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, seconds, now, token);
             ManagerLog.Cloned(_logger, pool.Name, name, seconds);
+            _metrics?.CloneDuration(pool.Name, seconds);
             _backoff.TryRemove(pool.Name, out _);
         }
         catch (Exception ex) when (!token.IsCancellationRequested)
         {
             ManagerLog.CloneFailed(_logger, pool.Name, name, ex.Message);
+            _metrics?.Error("clonefailed", pool.Name);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             var fields = new Dictionary<string, string>
             {
                 [VmFields.CloneError] = ex.Message,
@@ -664,6 +675,7 @@ public sealed class PoolReconciler : IAsyncDisposable
 
         var seconds = await RecordBootAsync(pool, vm, now, cancellationToken);
         ManagerLog.Ready(_logger, pool.Name, vm.Name, seconds);
+        _metrics?.TimeToReady(pool.Name, seconds);
         return true;
     }
 
@@ -694,16 +706,21 @@ public sealed class PoolReconciler : IAsyncDisposable
             try
             {
                 var started = _time.GetTimestamp();
+                using var activity = VmPoolerMetrics.ActivitySource.StartActivity("destroy");
+                activity?.SetTag("vmpooler.pool", pool.Name).SetTag("vmpooler.vm", name);
                 var gone = await CallAsync(c => provider.DestroyVmAsync(pool, name, c), _providerTimeout, token);
                 if (!gone)
                 {
                     ManagerLog.DestroyFailed(_logger, pool.Name, name, "the provider could not destroy it");
+                    _metrics?.Error("destroyfailed", pool.Name);
                     return;
                 }
 
                 if (await _inventory.ForgetAsync(pool.Name, name, VmState.Completed, _dataTtl, Destroyed(_time.GetUtcNow()), token))
                 {
-                    ManagerLog.Destroyed(_logger, pool.Name, name, _time.GetElapsedTime(started).TotalSeconds);
+                    var seconds = _time.GetElapsedTime(started).TotalSeconds;
+                    ManagerLog.Destroyed(_logger, pool.Name, name, seconds);
+                    _metrics?.DestroyDuration(pool.Name, seconds);
                 }
             }
             finally
@@ -714,6 +731,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         catch (Exception ex) when (!token.IsCancellationRequested)
         {
             ManagerLog.DestroyFailed(_logger, pool.Name, name, ex.Message);
+            _metrics?.Error("destroyfailed", pool.Name);
         }
         catch (OperationCanceledException)
         {

@@ -119,6 +119,9 @@ public sealed class RedisVmTaskQueue(RedisConnection connection, TimeProvider ti
     public Task EnqueueAsync(VmTask task, CancellationToken cancellationToken)
         => connection.GuardAsync(() => connection.Database.ListRightPushAsync(connection.Keys.Tasks, task.Serialize()), timeProvider, cancellationToken);
 
+    public Task<long?> LengthAsync(CancellationToken cancellationToken)
+        => connection.GuardAsync<long?>(async () => await connection.Database.ListLengthAsync(connection.Keys.Tasks), timeProvider, cancellationToken);
+
     public Task<IReadOnlyList<VmTask>> DequeueAsync(int max, CancellationToken cancellationToken)
         => connection.GuardAsync<IReadOnlyList<VmTask>>(
             async () =>

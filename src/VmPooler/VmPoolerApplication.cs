@@ -10,12 +10,15 @@ using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
 using VmPooler.Core.Tokens;
 using VmPooler.Manager;
 using VmPooler.Providers;
 using VmPooler.Redis;
+using VmPooler.Telemetry;
+using VmPooler.Telemetry.Http;
 
 namespace VmPooler;
 
@@ -64,6 +67,7 @@ public static class VmPoolerApplication
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseVmPoolerHttpMetrics();
         app.UseVmPoolerPreRouting();
         app.UseRouting();
         if (role != VmPoolerRole.Manager)
@@ -72,6 +76,9 @@ public static class VmPoolerApplication
         }
 
         app.UseVmPoolerPostRouting();
+
+        // /healthz, /readyz, and with :prometheus: its endpoint and /healthcheck: in every role (the only routes of --role manager).
+        app.MapVmPoolerTelemetry(options);
         if (role != VmPoolerRole.Manager)
         {
             // Resolve now, so status.uptime counts from start-up rather than from the first request.
@@ -91,6 +98,10 @@ public static class VmPoolerApplication
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
+        services.AddVmPoolerTelemetry(
+            options,
+            runsManager: role != VmPoolerRole.Api,
+            TelemetryExtensions.ServiceName(options, role == VmPoolerRole.All ? null : role.ToString().ToLowerInvariant()));
         if (options.Redis is { } redis)
         {
             services.TryAddSingleton(sp => RedisConnection.Connect(redis, sp.GetRequiredService<ILogger<RedisConnection>>()));
@@ -147,7 +158,8 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PoolReconciler>>(),
                 overrides: sp.GetRequiredService<IPoolOverrideStore>(),
-                onDemand: sp.GetRequiredService<IOnDemandStore>()));
+                onDemand: sp.GetRequiredService<IOnDemandStore>(),
+                metrics: sp.GetRequiredService<VmPoolerMetrics>()));
             services.AddSingleton(sp => new ManagerJobs(
                 options,
                 sp.GetRequiredService<IInventory>(),
@@ -165,7 +177,8 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PoolManagerService>>(),
                 sp.GetRequiredService<IManagerLease>(),
-                sp.GetRequiredService<ManagerJobs>()));
+                sp.GetRequiredService<ManagerJobs>(),
+                sp.GetRequiredService<ManagerHeartbeat>()));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 

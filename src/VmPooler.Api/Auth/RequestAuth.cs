@@ -31,10 +31,17 @@ public static class RequestAuth
     {
         if (services.Authenticator is not { } authenticator || !TryReadBasic(context.Request, out var user, out var password))
         {
+            services.Metrics.Token("auth_failed");
             return (null, Unauthorized());
         }
 
-        return await authenticator.AuthenticateAsync(user, password, context.RequestAborted) switch
+        var result = await authenticator.AuthenticateAsync(user, password, context.RequestAborted);
+        if (result is not AuthResult.Accepted and not AuthResult.Unavailable)
+        {
+            services.Metrics.Token("auth_failed");
+        }
+
+        return result switch
         {
             AuthResult.Accepted => (user, null),
             AuthResult.Unavailable => (null, ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "the authentication service is unavailable")),
@@ -51,6 +58,7 @@ public static class RequestAuth
         var token = context.Request.Headers[TokenHeader].ToString();
         if (!TokenHashing.LooksLikeToken(token))
         {
+            services.Metrics.Token("auth_failed");
             return (null, Unauthorized());
         }
 
@@ -58,6 +66,7 @@ public static class RequestAuth
         var record = await services.Tokens.GetAsync(hash, context.RequestAborted);
         if (record is null || !TokenHashing.FixedTimeEquals(record.Hash, hash))
         {
+            services.Metrics.Token("auth_failed");
             return (null, Unauthorized());
         }
 

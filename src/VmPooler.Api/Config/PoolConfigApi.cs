@@ -71,6 +71,7 @@ public static class PoolConfigApi
         var bad = body.Select(kv => kv.Key).Where(p => services.Pools.Find(p) is null).ToList();
         if (bad.Count > 0 || body.Count == 0)
         {
+            CountInvalid(services, bad, services.Metrics.PoolResetInvalid);
             return Bad("bad_pools", bad);
         }
 
@@ -113,6 +114,7 @@ public static class PoolConfigApi
 
         if (bad.Count > 0 || body.Count == 0)
         {
+            CountInvalid(services, bad, services.Metrics.ConfigInvalid);
             return Bad(errorKey, bad);
         }
 
@@ -170,6 +172,20 @@ public static class PoolConfigApi
             [beforeResetKey] = before,
             [beforeOverridesKey] = value(pool),
         });
+    }
+
+    /// <summary><c>config.invalid.&lt;pool&gt;</c> / <c>poolreset.invalid.&lt;pool&gt;</c>: configured names by name, anything else as <c>unknown</c>.</summary>
+    private static void CountInvalid(ApiServices services, List<string> bad, Action<string> count)
+    {
+        if (bad.Count == 0)
+        {
+            count("unknown");
+        }
+
+        foreach (var name in bad)
+        {
+            count(services.Pools.IsKnown(name) ? name : "unknown");
+        }
     }
 
     /// <summary>The checks every changing route with a body starts with: <see cref="AuthorizeAsync"/>, then the body.</summary>

@@ -107,6 +107,7 @@ public static partial class OnDemandApi
         var badTemplates = requests.Where(r => !services.Pools.IsKnown(r.Name)).Select(r => r.Name).ToList();
         if (badTemplates.Count > 0)
         {
+            services.Metrics.OnDemandFailed("invalid", "unknown");
             return ApiResults.Json(StatusCodes.Status404NotFound, new JsonObject
             {
                 ["ok"] = false,
@@ -125,6 +126,7 @@ public static partial class OnDemandApi
 
             if (count > max)
             {
+                services.Metrics.OnDemandFailed("toomanyrequests", services.Pools.Candidates(name)[0]);
                 return ApiResults.Json(StatusCodes.Status403Forbidden, new JsonObject
                 {
                     ["ok"] = false,
@@ -152,6 +154,7 @@ public static partial class OnDemandApi
         var request = new OnDemandRequest(id, entries, OnDemandStatus.Pending, services.Time.GetUtcNow(), token?.Hash, token?.User);
         if (!await services.OnDemand.CreateAsync(request, context.RequestAborted))
         {
+            services.Metrics.OnDemandGenerated("duplicaterequests");
             return ApiResults.Json(StatusCodes.Status409Conflict, new JsonObject
             {
                 ["ok"] = false,
@@ -161,6 +164,7 @@ public static partial class OnDemandApi
         }
 
         ApiLog.OnDemandCreated(services.Logger, id, OnDemandRequest.FormatEntries(entries));
+        services.Metrics.OnDemandGenerated("success");
         return ApiResults.Json(StatusCodes.Status201Created, new JsonObject { ["ok"] = true, ["request_id"] = id });
     }
 

@@ -43,6 +43,7 @@ public static class TokenApi
             new TokenRecord(TokenHashing.Hash(token), user, TokenHashing.Hint(token), services.Time.GetUtcNow()),
             context.RequestAborted);
         ApiLog.TokenCreated(services.Logger, user, TokenHashing.Hint(token));
+        services.Metrics.Token("created");
         return ApiResults.Json(StatusCodes.Status200OK, new JsonObject { ["ok"] = true, ["token"] = token });
     }
 
@@ -160,6 +161,7 @@ public static class TokenApi
         }
 
         ApiLog.TokenDeleted(services.Logger, user, TokenHashing.Hint(token));
+        services.Metrics.Token("deleted");
         return ApiResults.Ok();
     }
 }

@@ -9,6 +9,7 @@ using VmPooler.Api.Http;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Tokens;
+using VmPooler.Core.Metrics;
 
 namespace VmPooler.Api.Vm;
 
@@ -77,8 +78,13 @@ public static class VmApi
     {
         if (requests.Count == 0 || requests.Any(r => !services.Pools.IsKnown(r.Name)))
         {
+            // Unknown names are counted as "unknown", not by name: clients must not be able to grow the series without bound.
+            services.Metrics.Checkout("invalid", "unknown");
             return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
+
+        using var activity = VmPoolerMetrics.ActivitySource.StartActivity("checkout");
+        activity?.SetTag("vmpooler.requested", string.Join('+', requests.Select(r => r.Name)));
 
         var checkoutContext = new CheckoutContext(services.Time.GetUtcNow());
         TokenRecord? token = null;
@@ -111,6 +117,8 @@ public static class VmApi
         if (!result.Succeeded)
         {
             ApiLog.CheckoutEmpty(services.Logger, result.FailedRequestedName!);
+            services.Metrics.Checkout("empty", result.FailedRequestedName!);
+            activity?.SetTag("vmpooler.result", "empty");
             return ApiResults.Fail(StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -127,6 +135,11 @@ public static class VmApi
             foreach (var allocation in group)
             {
                 ApiLog.CheckedOut(services.Logger, allocation.Vm, allocation.Pool, allocation.RequestedName);
+                services.Metrics.Checkout("success", allocation.Pool);
+                if (services.Options.Config.UsageStats)
+                {
+                    services.Metrics.Usage(token?.User, "allocate", allocation.Pool);
+                }
             }
 
             answer[group.Key] = new JsonObject
@@ -454,7 +467,14 @@ public static class VmApi
         var outcome = await services.Inventory.ReturnAsync(name, context.RequestAborted);
         if (outcome.Status != ReturnStatus.Returned)
         {
+            services.Metrics.Delete(succeeded: false);
             return ApiResults.Fail(StatusCodes.Status404NotFound);
+        }
+
+        services.Metrics.Delete(succeeded: true);
+        if (services.Options.Config.UsageStats)
+        {
+            services.Metrics.Usage(vm.Get(VmFields.TokenUser), "destroy", outcome.Pool!);
         }
 
         ApiLog.Returned(services.Logger, name, outcome.Pool!);

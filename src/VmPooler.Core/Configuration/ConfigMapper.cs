@@ -13,7 +13,7 @@ internal sealed partial class ConfigMapper
     private const string DummyClass = "dummy";
 
     /// <summary>Sections kept only in <see cref="VmPoolerOptions.Raw"/>; they must still be mappings.</summary>
-    private static readonly string[] UntypedSections = ["prometheus", "graphs", "tracing", "rate_limits"];
+    private static readonly string[] UntypedSections = ["graphs", "rate_limits"];
 
     /// <summary>Boolean <c>:config:</c> options other components read from <see cref="VmPoolerOptions.Raw"/>.</summary>
     private static readonly string[] UntypedFlags =
@@ -43,8 +43,7 @@ internal sealed partial class ConfigMapper
         var redis = MapRedis(_reader.ReadMapping(tree, "redis", "redis"));
         var auth = MapAuth(_reader.ReadMapping(tree, "auth", "auth"));
         var tagFilter = MapTagFilter(_reader.ReadMapping(tree, "tagfilter", "tagfilter"));
-        ValidateMetricsBackend(_reader.ReadMapping(tree, "statsd", "statsd"), "statsd");
-        ValidateMetricsBackend(_reader.ReadMapping(tree, "graphite", "graphite"), "graphite");
+        var metrics = MapMetrics(tree);
         foreach (var section in UntypedSections)
         {
             _ = _reader.ReadMapping(tree, section, section);
@@ -59,6 +58,7 @@ internal sealed partial class ConfigMapper
             Redis = redis,
             Auth = auth,
             TagFilter = tagFilter,
+            Metrics = metrics,
             Raw = tree,
             Source = source,
         };
@@ -350,24 +350,6 @@ internal sealed partial class ConfigMapper
         }
 
         return result;
-    }
-
-    /// <summary><c>:statsd:</c> and <c>:graphite:</c> need a server; their port must be a TCP/UDP port.</summary>
-    private void ValidateMetricsBackend(Dictionary<string, object?>? section, string name)
-    {
-        if (section is null)
-        {
-            return;
-        }
-
-        var server = _reader.ReadString(section, "server", name + ".server");
-        if (string.IsNullOrWhiteSpace(server) && !(section.TryGetValue("server", out var raw) && raw is not string))
-        {
-            _reader.Error(name + ".server", "is required");
-        }
-
-        _ = _reader.ReadString(section, "prefix", name + ".prefix");
-        _ = _reader.ReadInt(section, "port", name + ".port", 1, 65535);
     }
 
     private static bool HasValue(Dictionary<string, object?> map, string key)

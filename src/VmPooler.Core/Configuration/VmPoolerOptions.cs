@@ -29,6 +29,9 @@ public sealed record VmPoolerOptions
     /// <summary>The <c>:tagfilter:</c> section: tag name → compiled regex (spec §5.2).</summary>
     public IReadOnlyDictionary<string, Regex> TagFilter { get; init; } = new Dictionary<string, Regex>();
 
+    /// <summary>The metrics and tracing sections (<c>:statsd:</c>, <c>:graphite:</c>, <c>:prometheus:</c>, <c>:tracing:</c>).</summary>
+    public MetricsOptions Metrics { get; init; } = new();
+
     /// <summary>
     /// The configuration after merging and environment overrides, before typing: plain keys (leading ':' removed),
     /// values as strings, lists and dictionaries. Used by <c>/full_config</c> (with secrets redacted).

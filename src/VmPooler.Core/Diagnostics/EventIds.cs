@@ -68,4 +68,11 @@ public static class EventIds
     public const int ConfigLoaded = 5001;
     public const int ConfigInvalid = 5002;
     public const int Listening = 5003;
+
+    // Telemetry (metrics exporters, health)
+    public const int MetricsExporterStarted = 6001;
+    public const int MetricsSendFailed = 6002;
+    public const int MetricsDropped = 6003;
+    public const int PoolGaugeRefreshFailed = 6004;
+    public const int TracingJaegerIgnored = 6005;
 }

@@ -10,6 +10,9 @@ public interface IVmTaskQueue
 
     /// <summary>Takes up to <paramref name="max"/> tasks, oldest first (empty when there are none).</summary>
     Task<IReadOnlyList<VmTask>> DequeueAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>How many tasks wait (the <c>queue.tasks</c> gauge); null when the store cannot tell.</summary>
+    Task<long?> LengthAsync(CancellationToken cancellationToken) => Task.FromResult<long?>(null);
 }
 
 /// <summary>Which change a <see cref="VmTask"/> asks for.</summary>
@@ -70,6 +73,14 @@ public sealed class MemoryVmTaskQueue : IVmTaskQueue
             }
 
             return Task.FromResult<IReadOnlyList<VmTask>>(taken);
+        }
+    }
+
+    public Task<long?> LengthAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<long?>(_tasks.Count);
         }
     }
 }
