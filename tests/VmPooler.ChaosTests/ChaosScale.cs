@@ -20,7 +20,7 @@ internal static class ChaosScale
     /// <summary>The bounded churn stops after this even if it has not reached its checkouts (a slow machine); full runs have no cap.</summary>
     public static TimeSpan ChurnTimeCap => Full ? TimeSpan.FromHours(3) : TimeSpan.FromSeconds(35);
 
-    public static int ManagerKills => Full ? 200 : 12;
+    public static int ManagerKills => Full ? 200 : 10;
 
     public static TimeSpan RedisOutage => Full ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(5);
 

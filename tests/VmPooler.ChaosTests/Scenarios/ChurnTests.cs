@@ -33,6 +33,7 @@ public sealed class ChurnTests(ITestOutputHelper output)
             task_limit: 40
             check_loop_delay_min: 0.05
             check_loop_delay_max: 0.5
+            vm_checktime: 0.02
             """,
         RedisArguments = redisArguments ?? [],
     };
