@@ -26,5 +26,5 @@ internal static class ChaosScale
 
     public static TimeSpan ProviderOutage => Full ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(6);
 
-    public static int FuzzRequests => Full ? 10_000 : 1_000;
+    public static int FuzzRequests => Full ? 10_000 : 2_000;
 }
