@@ -11,7 +11,8 @@ namespace VmPooler.Providers.Dummy;
 /// All waits go through the injected <see cref="TimeProvider"/>.
 /// With <c>state_dir</c> the VMs are files in a directory, so they outlive the process and several processes (a
 /// restarted manager, a test checking for leaks) see the same VMs; with <c>outage_file</c> every call fails while that
-/// file exists, and each such call is counted, so tests can measure how hard the manager hammers a dead provider.
+/// file exists, and each such call is counted, so tests can measure how hard the manager hammers a dead provider; with
+/// <c>calm_file</c> no fault is injected while that file exists, so a test can let things settle before it checks them.
 /// </summary>
 public sealed class DummyProvider : IVmProvider
 {
@@ -285,7 +286,7 @@ public sealed class DummyProvider : IVmProvider
 
     private bool Chance(double percent)
     {
-        if (percent <= 0)
+        if (percent <= 0 || (_options.CalmFile is { Length: > 0 } calm && File.Exists(calm)))
         {
             return false;
         }

@@ -51,6 +51,12 @@ public sealed record DummyProviderOptions
     /// </summary>
     public string? OutageFile { get; init; }
 
+    /// <summary>
+    /// <c>calm_file</c> (our extension): while this file exists no fault is injected (every <c>*_percent</c> option is
+    /// ignored), so a chaos test can let the pools settle before its final check.
+    /// </summary>
+    public string? CalmFile { get; init; }
+
     /// <summary>Reads the options from a provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
     public static DummyProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
     {
@@ -141,6 +147,7 @@ public sealed record DummyProviderOptions
             Seed = seed,
             StateDirectory = Path("state_dir"),
             OutageFile = Path("outage_file"),
+            CalmFile = Path("calm_file"),
         };
     }
 

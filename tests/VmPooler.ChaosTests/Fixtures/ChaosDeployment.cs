@@ -59,7 +59,7 @@ internal sealed class ChaosDeployment : IAsyncDisposable
             $"  - name: '{p}'\n    size: {settings.PoolSize.ToString(CultureInfo.InvariantCulture)}\n    provider: dummy\n"
             + $"    timeout: {settings.PendingTimeoutMinutes.ToString(CultureInfo.InvariantCulture)}\n"));
         var yaml = ":providers:\n  :dummy:\n"
-            + $"    state_dir: '{state}'\n    outage_file: '{outage}'\n"
+            + $"    state_dir: '{state}'\n    outage_file: '{outage}'\n    calm_file: '{Path.Combine(directory, "calm")}'\n"
             + Indent(settings.ProviderLines, 4)
             + ":config:\n" + Indent(settings.ConfigLines, 2)
             + ":pools:\n" + pools;
@@ -139,6 +139,25 @@ internal sealed class ChaosDeployment : IAsyncDisposable
     public void StartProviderOutage() => File.WriteAllText(OutageFile, "down\n");
 
     public void EndProviderOutage() => File.Delete(OutageFile);
+
+    /// <summary>Stops fault injection (<c>calm_file</c>), so the pools can settle for the final check.</summary>
+    public void Calm() => File.WriteAllText(Path.Combine(_directory, "calm"), "calm\n");
+
+    /// <summary>
+    /// Returns (through the API) every VM the inventory has running: after the clients have given back all they hold,
+    /// these are VMs whose checkout answer was lost (e.g. Redis went away after running the checkout). Returns how many.
+    /// </summary>
+    public async Task<int> ReturnUnheldRunningVmsAsync(HttpClient api)
+    {
+        var running = (await InventoryVmsAsync()).Where(v => v.State == "running").ToList();
+        foreach (var (_, _, vm) in running)
+        {
+            var answer = await VmPoolerServer.SendAsync(api, HttpMethod.Delete, $"api/v3/vm/{vm}");
+            answer.Status.ShouldBe(System.Net.HttpStatusCode.OK, $"returning the unheld running VM {vm}: {answer.Body}");
+        }
+
+        return running.Count;
+    }
 
     /// <summary>How many provider calls failed because of the outage so far.</summary>
     public int ProviderOutageCalls() => File.Exists(OutageFile + ".calls") ? File.ReadAllLines(OutageFile + ".calls").Length : 0;

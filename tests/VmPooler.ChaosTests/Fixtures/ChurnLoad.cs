@@ -36,6 +36,7 @@ internal sealed class ChurnLoad : IDisposable
     private long _requests;
     private long _lookups;
     private long _lastCheckoutTicks;
+    private long _unavailableCheckouts;
 
     public ChurnLoad(ChaosDeployment deployment, IReadOnlyList<Uri> apis, int seed, TimeSpan maxHold)
     {
@@ -60,6 +61,9 @@ internal sealed class ChurnLoad : IDisposable
     public long Requests => Interlocked.Read(ref _requests);
 
     public IReadOnlyCollection<string> Violations => _violations;
+
+    /// <summary>Checkouts answered 503 with an error (the inventory unavailable) or not at all: they may have run.</summary>
+    public long UnavailableCheckouts => Interlocked.Read(ref _unavailableCheckouts);
 
     /// <summary>How many VMs clients hold right now.</summary>
     public int Held => _held.Count;
@@ -113,6 +117,11 @@ internal sealed class ChurnLoad : IDisposable
             }
             else
             {
+                if (answer is null || (answer.Status == HttpStatusCode.ServiceUnavailable && answer.Body?["error"] is not null))
+                {
+                    Interlocked.Increment(ref _unavailableCheckouts);
+                }
+
                 await DelayAsync(TimeSpan.FromMilliseconds(random.Next(5, 40)), CancellationToken.None);
             }
         }

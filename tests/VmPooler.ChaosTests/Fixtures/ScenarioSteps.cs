@@ -27,11 +27,12 @@ internal static partial class ScenarioSteps
     }
 
     /// <summary>
-    /// The end check of invariants 2 and 3: waits until the pools are exactly at size and idle, freezes the deployment
-    /// by killing the manager, then compares what the provider holds with what the inventory tracks.
+    /// The end check of invariants 2 and 3: stops fault injection, waits until the pools are exactly at size and idle,
+    /// freezes the deployment by killing the manager, then compares what the provider holds with what the inventory tracks.
     /// </summary>
     public static async Task<IReadOnlyList<string>> SettleAndCheckLeaksAsync(ChaosDeployment chaos, HttpClient api, VmPoolerProcess manager, ITestOutputHelper output)
     {
+        chaos.Calm();
         var settled = await WaitFullAndIdleAsync(api);
         await chaos.Deployment.KillAsync(manager);
         var status = await VmPoolerDeployment.ReadStatusAsync(api);

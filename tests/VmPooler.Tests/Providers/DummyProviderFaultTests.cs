@@ -103,13 +103,29 @@ public sealed class DummyProviderFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task InjectedFailures_CalmFilePresent_NoneInjectedUntilRemoved()
+    {
+        var calm = Path.Combine(_directory, "calm");
+        var provider = Create(new DummyProviderOptions { CreateVmFailPercent = 100, VmReadyFailPercent = 100, CalmFile = calm });
+        await Should.ThrowAsync<DummyProviderException>(provider.CreateVmAsync(Pool, "vm1", None).DefaultTimeout());
+
+        await File.WriteAllTextAsync(calm, "");
+        await provider.CreateVmAsync(Pool, "vm1", None).DefaultTimeout();
+        (await provider.CheckVmReadyAsync(Pool, "vm1", None).DefaultTimeout()).ShouldBe(ReadyCheckResult.Ready);
+
+        File.Delete(calm);
+        await Should.ThrowAsync<DummyProviderException>(provider.CheckVmReadyAsync(Pool, "vm1", None).DefaultTimeout());
+    }
+
+    [Fact]
     public void Parse_StateDirAndOutageFile_AbsolutePathsRead()
     {
         var errors = new List<string>();
         var options = DummyProviderOptions.Parse(
-            new Dictionary<string, object?> { ["state_dir"] = "/tmp/a", ["outage_file"] = "/tmp/b" }, "providers.dummy", errors);
+            new Dictionary<string, object?> { ["state_dir"] = "/tmp/a", ["outage_file"] = "/tmp/b", ["calm_file"] = "/tmp/c" }, "providers.dummy", errors);
 
         errors.ShouldBeEmpty();
+        options.CalmFile.ShouldBe("/tmp/c");
         options.StateDirectory.ShouldBe("/tmp/a");
         options.OutageFile.ShouldBe("/tmp/b");
     }
