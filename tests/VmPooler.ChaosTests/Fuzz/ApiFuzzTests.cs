@@ -73,6 +73,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
         var statuses = new SortedDictionary<int, int>();
         var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
         int sent = 0, withBody = 0, errorsWithMessage = 0, errorAnswers = 0;
+        var bare = new SortedDictionary<int, int>();
         var clock = Stopwatch.StartNew();
         foreach (var request in generator.Generate(ChaosScale.FuzzRequests))
         {
@@ -90,7 +91,15 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
             }
 
             statuses[response.Status] = statuses.GetValueOrDefault(response.Status) + 1;
-            if (Judge(request, response, ref withBody, ref errorAnswers, ref errorsWithMessage) is { } problem)
+            var messagesBefore = errorsWithMessage;
+            var errorsBefore = errorAnswers;
+            var problem = Judge(request, response, ref withBody, ref errorAnswers, ref errorsWithMessage);
+            if (errorAnswers > errorsBefore && errorsWithMessage == messagesBefore)
+            {
+                bare[response.Status] = bare.GetValueOrDefault(response.Status) + 1;
+            }
+
+            if (problem is not null)
             {
                 failures.Add($"{problem}: {(int)response.Status} {response.ContentType} {Truncate(response.Body)} ← {request}");
             }
@@ -104,7 +113,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
         output.WriteLine($"{(redis is null ? "memory" : "Redis")} inventory, seed {seed} (VMPOOLER_CHAOS_SEED={seed} repeats it), {routes.Count} routes × {RequestGenerator.Methods.Length} methods then random");
         output.WriteLine($"{sent} requests in {clock.Elapsed.TotalSeconds:0.0} s; by kind: {string.Join(", ", kinds.Select(k => $"{k.Key} {k.Value}"))}");
         output.WriteLine($"statuses: {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}; 5xx other than the dashboard's documented 501: {failures.Count(f => f.StartsWith("5xx", StringComparison.Ordinal))}");
-        output.WriteLine($"{withBody} answers with a body, {errorAnswers} error answers with a body, {errorsWithMessage} of them with a message; {failures.Count} failures; {changed.Count} inventory entries changed ({before.Count} compared)");
+        output.WriteLine($"{withBody} answers with a body, {errorAnswers} error answers with a body, {errorsWithMessage} of them with a message (the rest, the original's bare {{\"ok\": false}}: {string.Join(", ", bare.Select(b => $"{b.Key}×{b.Value}"))}); {failures.Count} failures; {changed.Count} inventory entries changed ({before.Count} compared)");
         foreach (var failure in failures.Take(25))
         {
             output.WriteLine("  " + failure);
