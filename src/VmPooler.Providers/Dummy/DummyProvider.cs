@@ -9,6 +9,10 @@ namespace VmPooler.Providers.Dummy;
 /// chance, so the manager can be exercised — and tortured — without real machines. It implements the current
 /// contract (a fake IP, a three-outcome ready check), unlike the original's in-tree dummy (spec Q11).
 /// All waits go through the injected <see cref="TimeProvider"/>.
+/// With <c>state_dir</c> the VMs are files in a directory, so they outlive the process and several processes (a
+/// restarted manager, a test checking for leaks) see the same VMs; with <c>outage_file</c> every call fails while that
+/// file exists, and each such call is counted, so tests can measure how hard the manager hammers a dead provider; with
+/// <c>calm_file</c> no fault is injected while that file exists, so a test can let things settle before it checks them.
 /// </summary>
 public sealed class DummyProvider : IVmProvider
 {
@@ -16,7 +20,7 @@ public sealed class DummyProvider : IVmProvider
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Lock _randomGate = new();
-    private readonly ConcurrentDictionary<string, DummyVm> _vms = new(StringComparer.Ordinal);
+    private readonly IDummyVmStore _vms;
 
     public DummyProvider(string name, DummyProviderOptions options, TimeProvider timeProvider, Random? random = null)
     {
@@ -24,28 +28,35 @@ public sealed class DummyProvider : IVmProvider
         _options = options;
         _time = timeProvider;
         _random = random ?? (options.Seed is { } seed ? new Random(seed) : new Random());
+        _vms = options.StateDirectory is { Length: > 0 } directory ? new DirectoryVmStore(directory) : new MemoryVmStore();
     }
 
     public string Name { get; }
 
     /// <summary>Every VM this provider currently holds, for tests that check nothing leaked.</summary>
-    public IReadOnlyCollection<DummyVm> Vms => [.. _vms.Values];
+    public IReadOnlyCollection<DummyVm> Vms => [.. _vms.All()];
 
     public Task<IReadOnlyList<string>> VmsInPoolAsync(PoolOptions pool, CancellationToken cancellationToken)
     {
+        if (InOutage("vms_in_pool") is { } outage)
+        {
+            return Task.FromException<IReadOnlyList<string>>(outage);
+        }
+
         if (Chance(_options.VmsInPoolFailPercent))
         {
             return Task.FromException<IReadOnlyList<string>>(Injected("vms_in_pool"));
         }
 
-        IReadOnlyList<string> names = [.. _vms.Values.Where(v => v.Pool == pool.Name).Select(v => v.Name)];
+        IReadOnlyList<string> names = [.. _vms.All().Where(v => v.Pool == pool.Name).Select(v => v.Name)];
         return Task.FromResult(names);
     }
 
     public async Task<ProviderVm> CreateVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
     {
+        ThrowInOutage("create_vm");
         var vm = new DummyVm(vmName, pool.Name, pool.Template, _time.GetUtcNow());
-        if (!_vms.TryAdd(vmName, vm))
+        if (!_vms.TryAdd(vm))
         {
             throw new InvalidOperationException($"dummy provider: a VM named '{vmName}' already exists");
         }
@@ -57,21 +68,29 @@ public sealed class DummyProvider : IVmProvider
         }
         catch
         {
-            _vms.TryRemove(vmName, out _);
+            _vms.Remove(vmName);
             throw;
         }
 
         var clonedAt = _time.GetUtcNow();
         vm.BootsAt = clonedAt + Delay(_options.BootMinTime, _options.BootMaxTime);
         vm.ClonedAt = clonedAt;
+        _vms.Save(vm);
         return vm.ToProviderVm();
     }
 
     public Task<string?> GetVmIpAddressAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
-        => Task.FromResult(Find(pool, vmName) is null ? null : _options.Ip);
+        => InOutage("get_vm_ip_address") is { } outage
+            ? Task.FromException<string?>(outage)
+            : Task.FromResult(Find(pool, vmName) is null ? null : _options.Ip);
 
     public Task<ReadyCheckResult> CheckVmReadyAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
     {
+        if (InOutage("vm_ready?") is { } outage)
+        {
+            return Task.FromException<ReadyCheckResult>(outage);
+        }
+
         var vm = Find(pool, vmName);
         if (vm is null)
         {
@@ -95,17 +114,30 @@ public sealed class DummyProvider : IVmProvider
 
     public Task<ProviderVm?> GetVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
     {
+        if (InOutage("get_vm") is { } outage)
+        {
+            return Task.FromException<ProviderVm?>(outage);
+        }
+
         var vm = Find(pool, vmName);
         if (vm is not null)
         {
+            var changed = false;
             if (Chance(_options.GetVmPowerOffPercent))
             {
                 vm.PoweredOff = true;
+                changed = true;
             }
 
             if (Chance(_options.GetVmRenamePercent))
             {
                 vm.Hostname = "DUMMY" + vm.Name;
+                changed = true;
+            }
+
+            if (changed)
+            {
+                _vms.Save(vm);
             }
         }
 
@@ -114,7 +146,8 @@ public sealed class DummyProvider : IVmProvider
 
     public async Task<bool> DestroyVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
     {
-        if (!_vms.TryGetValue(vmName, out var vm))
+        ThrowInOutage("destroy_vm");
+        if (_vms.Get(vmName) is not { } vm)
         {
             return true;
         }
@@ -128,12 +161,13 @@ public sealed class DummyProvider : IVmProvider
         await DelayAsync(TimeSpan.Zero, _options.DestroyVmMaxShutdownTime, cancellationToken);
         await DelayAsync(TimeSpan.Zero, _options.DestroyVmMaxTime, cancellationToken);
         MaybeFail(_options.DestroyVmFailPercent, "destroy_vm");
-        _vms.TryRemove(vmName, out _);
+        _vms.Remove(vmName);
         return true;
     }
 
     public async Task<bool> CreateDiskAsync(PoolOptions pool, string vmName, int sizeGb, CancellationToken cancellationToken)
     {
+        ThrowInOutage("create_disk");
         var vm = Find(pool, vmName);
         if (vm is null)
         {
@@ -145,6 +179,7 @@ public sealed class DummyProvider : IVmProvider
         lock (vm)
         {
             vm.Disks.Add(sizeGb);
+            _vms.Save(vm);
         }
 
         return true;
@@ -152,6 +187,7 @@ public sealed class DummyProvider : IVmProvider
 
     public async Task<bool> CreateSnapshotAsync(PoolOptions pool, string vmName, string snapshotName, CancellationToken cancellationToken)
     {
+        ThrowInOutage("create_snapshot");
         var vm = Find(pool, vmName);
         if (vm is null)
         {
@@ -163,6 +199,7 @@ public sealed class DummyProvider : IVmProvider
         lock (vm)
         {
             vm.Snapshots.Add(snapshotName);
+            _vms.Save(vm);
         }
 
         return true;
@@ -170,6 +207,7 @@ public sealed class DummyProvider : IVmProvider
 
     public async Task<bool> RevertSnapshotAsync(PoolOptions pool, string vmName, string snapshotName, CancellationToken cancellationToken)
     {
+        ThrowInOutage("revert_snapshot");
         var vm = Find(pool, vmName);
         if (vm is null)
         {
@@ -185,7 +223,38 @@ public sealed class DummyProvider : IVmProvider
     }
 
     private DummyVm? Find(PoolOptions pool, string vmName)
-        => _vms.TryGetValue(vmName, out var vm) && vm.Pool == pool.Name ? vm : null;
+        => _vms.Get(vmName) is { } vm && vm.Pool == pool.Name ? vm : null;
+
+    /// <summary>
+    /// While <c>outage_file</c> exists, every call fails: the failure is returned, and the call is counted by appending
+    /// one line (the operation) to <c>outage_file.calls</c>.
+    /// </summary>
+    private DummyProviderException? InOutage(string operation)
+    {
+        if (_options.OutageFile is not { Length: > 0 } file || !File.Exists(file))
+        {
+            return null;
+        }
+
+        try
+        {
+            File.AppendAllText(file + ".calls", operation + "\n");
+        }
+        catch (IOException)
+        {
+            // Counting is best effort; the call still fails.
+        }
+
+        return Injected(operation + " (provider outage)");
+    }
+
+    private void ThrowInOutage(string operation)
+    {
+        if (InOutage(operation) is { } outage)
+        {
+            throw outage;
+        }
+    }
 
     private Task DelayAsync(TimeSpan min, TimeSpan max, CancellationToken cancellationToken)
     {
@@ -217,7 +286,7 @@ public sealed class DummyProvider : IVmProvider
 
     private bool Chance(double percent)
     {
-        if (percent <= 0)
+        if (percent <= 0 || (_options.CalmFile is { Length: > 0 } calm && File.Exists(calm)))
         {
             return false;
         }
@@ -252,11 +321,13 @@ public sealed class DummyVm(string name, string pool, string template, DateTimeO
     public string Template { get; } = template;
     public string Hostname { get; set; } = name;
     public DateTimeOffset CreatedAt { get; } = createdAt;
+
+    /// <summary>When the clone finished; null while it is still being cloned (or when the cloning process died).</summary>
     public DateTimeOffset? ClonedAt { get; set; }
     public DateTimeOffset BootsAt { get; set; }
     public bool PoweredOff { get; set; }
-    public List<int> Disks { get; } = [];
-    public HashSet<string> Snapshots { get; } = new(StringComparer.Ordinal);
+    public List<int> Disks { get; init; } = [];
+    public HashSet<string> Snapshots { get; init; } = new(StringComparer.Ordinal);
 
     internal ProviderVm ToProviderVm() => new()
     {

@@ -39,6 +39,24 @@ public sealed record DummyProviderOptions
     /// <summary><c>seed</c> (our extension): seeds the random source so a run can be repeated.</summary>
     public int? Seed { get; init; }
 
+    /// <summary>
+    /// <c>state_dir</c> (our extension): keep the VMs as files in this directory instead of in memory, so they outlive
+    /// the process and every process configured with the same directory sees the same VMs (chaos tests kill managers).
+    /// </summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>
+    /// <c>outage_file</c> (our extension): while this file exists every provider call fails, and each such call appends
+    /// a line to <c>&lt;outage_file&gt;.calls</c> (so a test can count how often a dead provider is called).
+    /// </summary>
+    public string? OutageFile { get; init; }
+
+    /// <summary>
+    /// <c>calm_file</c> (our extension): while this file exists no fault is injected (every <c>*_percent</c> option is
+    /// ignored), so a chaos test can let the pools settle before its final check.
+    /// </summary>
+    public string? CalmFile { get; init; }
+
     /// <summary>Reads the options from a provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
     public static DummyProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
     {
@@ -72,6 +90,22 @@ public sealed record DummyProviderOptions
 
             errors.Add($"{path}.{key}: must be a percentage from 0 to 100 (got {Describe(raw)})");
             return 0;
+        }
+
+        string? Path(string key)
+        {
+            if (!settings.TryGetValue(key, out var raw) || raw is null)
+            {
+                return null;
+            }
+
+            if (raw is string s && s.Length > 0 && System.IO.Path.IsPathFullyQualified(s))
+            {
+                return s;
+            }
+
+            errors.Add($"{path}.{key}: must be an absolute path (got {Describe(raw)})");
+            return null;
         }
 
         var createMax = Seconds("createvm_max_time");
@@ -111,6 +145,9 @@ public sealed record DummyProviderOptions
             VmsInPoolFailPercent = Percent("vms_in_pool_fail_percent"),
             Ip = settings.TryGetValue("ip", out var ip) && ip is string ipText && ipText.Length > 0 ? ipText : "127.0.0.1",
             Seed = seed,
+            StateDirectory = Path("state_dir"),
+            OutageFile = Path("outage_file"),
+            CalmFile = Path("calm_file"),
         };
     }
 
