@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
 
@@ -22,6 +23,7 @@ public sealed class PoolManagerService : BackgroundService
     private readonly ILogger<PoolManagerService> _logger;
     private readonly PoolWorkQueue _queue;
     private readonly ManagerJobs? _jobs;
+    private readonly HistoryRecorder? _history;
     private readonly Dictionary<string, PoolState> _states;
 
     public PoolManagerService(
@@ -31,9 +33,11 @@ public sealed class PoolManagerService : BackgroundService
         TimeProvider timeProvider,
         ILogger<PoolManagerService> logger,
         IManagerLease? lease = null,
-        ManagerJobs? jobs = null)
+        ManagerJobs? jobs = null,
+        HistoryRecorder? history = null)
     {
         _jobs = jobs;
+        _history = history;
         _lease = lease ?? new ProcessLocalLease();
         _options = options;
         _inventory = inventory;
@@ -172,6 +176,12 @@ public sealed class PoolManagerService : BackgroundService
             if (_jobs is not null)
             {
                 loops.Add(_jobs.RunAsync(stoppingToken));
+            }
+
+            if (_history is not null)
+            {
+                // The dashboard history: sampled by the manager holding the lease, so once per installation.
+                loops.Add(_history.RunAsync(stoppingToken));
             }
 
             await Task.WhenAll(loops);

@@ -9,6 +9,7 @@ using VmPooler.Api;
 using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
@@ -101,6 +102,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IVmTaskQueue>(sp => new RedisVmTaskQueue(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IPoolOverrideStore>(sp => new RedisPoolOverrideStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
@@ -110,6 +112,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IVmTaskQueue, MemoryVmTaskQueue>();
             services.TryAddSingleton<IPoolOverrideStore, MemoryPoolOverrideStore>();
             services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
         }
 
         services.TryAddSingleton(sp => new ApiStores(
@@ -128,7 +131,10 @@ public static class VmPoolerApplication
                 services.TryAddSingleton(sp => Authenticators.Create(auth, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             }
 
-            services.AddSingleton<ApiServices>();
+            // The API's inventory counts checkouts into the dashboard history.
+            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ApiServices>(
+                sp,
+                ActivatorUtilities.CreateInstance<CheckoutRecordingInventory>(sp, sp.GetRequiredService<IInventory>())));
         }
 
         if (role != VmPoolerRole.Api)
@@ -165,7 +171,13 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PoolManagerService>>(),
                 sp.GetRequiredService<IManagerLease>(),
-                sp.GetRequiredService<ManagerJobs>()));
+                sp.GetRequiredService<ManagerJobs>(),
+                new HistoryRecorder(
+                    [.. options.Pools.Select(p => p.Name)],
+                    sp.GetRequiredService<IInventory>(),
+                    sp.GetRequiredService<IHistoryStore>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<HistoryRecorder>>())));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 
