@@ -85,7 +85,8 @@ public static class DashboardData
             body["history"] = await HistoryAsync(services, history, names, now, today, ct);
         }
 
-        return ApiResults.Json(StatusCodes.Status200OK, body);
+        // Compact, unlike the API's indented answers: with history and hundreds of pools the page polls a big document.
+        return Results.Text(body.ToJsonString(), ApiResults.JsonContentType, System.Text.Encoding.UTF8);
     }
 
     /// <summary>Count, average, min and max of one day's durations (seconds; zeros when there are none).</summary>
