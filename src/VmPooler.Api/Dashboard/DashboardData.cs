@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using VmPooler.Api.Http;
@@ -86,7 +87,7 @@ public static class DashboardData
         }
 
         // Compact, unlike the API's indented answers: with history and hundreds of pools the page polls a big document.
-        return Results.Text(body.ToJsonString(), ApiResults.JsonContentType, System.Text.Encoding.UTF8);
+        return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(body), ApiResults.JsonContentType);
     }
 
     /// <summary>Count, average, min and max of one day's durations (seconds; zeros when there are none).</summary>
