@@ -35,7 +35,6 @@ function frame(max, format, xLabels) {
 
 const empty = (text) => `<text class="empty-note" x="${W / 2}" y="${H / 2}" text-anchor="middle">${escape(text)}</text>`;
 
-const clock = (seconds) => new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 const weekday = (seconds) => new Date(seconds * 1000).toLocaleDateString([], { weekday: 'short', day: 'numeric' });
 const count = (v) => (Math.round(v * 10) / 10).toString();
 
@@ -59,7 +58,10 @@ export function lines(svg, { start, step, lines: all }) {
   const n = all.length ? all[0].values.length : 0;
   const max = niceMax(Math.max(0, ...all.flatMap((l) => l.values.filter((v) => v != null))));
   const hasData = all.some((l) => l.values.some((v) => v != null));
-  let out = frame(max, count, timeLabels(start, step, n, clock));
+  // Hours back from the newest bucket ("24 h ago … now") read better on a wall than clock times a day apart.
+  const end = start + (n - 1) * step;
+  const ago = (seconds) => (end - seconds < step ? 'now' : `${Math.round((end - seconds) / 3600)} h ago`);
+  let out = frame(max, count, timeLabels(start, step, n, ago));
   if (!hasData) {
     svg.innerHTML = out + empty('no samples yet: the manager records one a minute');
     return;

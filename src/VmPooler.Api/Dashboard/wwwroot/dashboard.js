@@ -10,7 +10,7 @@ const poolsEl = byId('pools');
 const cards = new Map();
 
 // Timings of the last refresh, for people and for the browser tests (which report them).
-const stats = { refreshes: 0, fetchMs: 0, renderMs: 0, historyMs: 0, firstRenderMs: null };
+const stats = { refreshes: 0, fetchMs: 0, renderMs: 0, historyMs: 0, firstRenderMs: null, firstFetchMs: null, firstDomMs: null };
 window.vmpoolerDashboard = stats;
 
 let lastHistory = -Infinity;
@@ -148,7 +148,11 @@ async function refresh() {
     }
     stats.fetchMs = fetched - started;
     stats.renderMs = rendered - fetched;
-    if (stats.firstRenderMs === null) stats.firstRenderMs = performance.now();
+    if (stats.firstRenderMs === null) {
+      stats.firstRenderMs = performance.now();
+      stats.firstFetchMs = stats.fetchMs;
+      stats.firstDomMs = stats.renderMs + stats.historyMs;
+    }
     stats.refreshes++;
     document.body.dataset.refreshes = String(stats.refreshes);
     setStatus(true, `updated ${new Date(data.now).toLocaleTimeString()}`);
