@@ -32,6 +32,8 @@ public static class DashboardApi
 
             return DashboardAssets.Find(rest) ?? NotFound(path);
         });
+        // The dashboard is read-only: other methods get the API's unknown-route answer, whatever the path looks like.
+        endpoints.MapMethods("/dashboard/{**rest}", ["POST", "PUT", "DELETE", "PATCH"], () => ApiResults.Fail(StatusCodes.Status404NotFound));
         endpoints.MapGet("/dashboard/data", DashboardData.GetAsync);
         endpoints.MapGet("/dashboard/stats/vmpooler/pool", DashboardStats.PoolAsync);
         endpoints.MapGet("/dashboard/stats/vmpooler/running", DashboardStats.RunningAsync);

@@ -123,6 +123,18 @@ public class DashboardRoutesTests(ITestOutputHelper output)
         response.Object["ok"]!.GetValue<bool>().ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData("POST", "dashboard/")]
+    [InlineData("POST", "dashboard/data")]
+    [InlineData("DELETE", "dashboard/stats/vmpooler/pool")]
+    [InlineData("PUT", "dashboard/dashboard.js")]
+    public async Task DashboardPath_WrongMethod_IsA404OkFalse(string method, string path)
+    {
+        await using var server = await StartAsync();
+
+        (await server.SendAsync(new HttpMethod(method), path)).ShouldBeOkFalse(HttpStatusCode.NotFound);
+    }
+
     [Fact]
     public async Task GetStatsPool_SizeAndReadyPerPoolInConfigOrder()
     {
