@@ -21,9 +21,6 @@ internal static partial class DashboardAssets
     private static readonly Lock PageGate = new();
     private static (string SiteName, Asset Page)? _page;
 
-    /// <summary>The names of the served assets (besides the page).</summary>
-    public static IEnumerable<string> Names => Assets.Keys.Where(k => k != "index.html");
-
     /// <summary>The page, with <paramref name="siteName"/> (HTML tags stripped, like <c>&lt;b&gt;vmpooler&lt;/b&gt;</c>) as its title.</summary>
     public static IResult Page(string siteName)
     {
