@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using VmPooler.Api.Config;
+using VmPooler.Api.Dashboard;
 using VmPooler.Api.Http;
 using VmPooler.Api.OnDemand;
 using VmPooler.Api.Status;
@@ -49,11 +50,7 @@ public static class VmPoolerApi
         unversioned.MapPost("/vm/{hostname}/snapshot", VmApi.SnapshotAsync);
         unversioned.MapPost("/vm/{hostname}/snapshot/{snapshot}", VmApi.RevertAsync);
 
-        // One route for /dashboard and everything under it: routing ignores a trailing slash, so a separate
-        // "/dashboard" redirect route would also catch "/dashboard/" and redirect it to itself.
-        endpoints.MapGet("/dashboard/{**rest}", (HttpContext context) => context.Request.Path.Value == "/dashboard"
-            ? Results.Redirect("/dashboard/")
-            : ApiResults.NotImplemented("The dashboard"));
+        endpoints.MapDashboardApi();
         endpoints.MapFallback(() => ApiResults.Fail(StatusCodes.Status404NotFound));
         return endpoints;
     }

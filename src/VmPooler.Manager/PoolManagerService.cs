@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Metrics;
@@ -23,6 +24,7 @@ public sealed class PoolManagerService : BackgroundService
     private readonly ILogger<PoolManagerService> _logger;
     private readonly PoolWorkQueue _queue;
     private readonly ManagerJobs? _jobs;
+    private readonly HistoryRecorder? _history;
     private readonly Dictionary<string, PoolState> _states;
     private readonly ManagerHeartbeat _heartbeat;
 
@@ -34,10 +36,12 @@ public sealed class PoolManagerService : BackgroundService
         ILogger<PoolManagerService> logger,
         IManagerLease? lease = null,
         ManagerJobs? jobs = null,
-        ManagerHeartbeat? heartbeat = null)
+        ManagerHeartbeat? heartbeat = null,
+        HistoryRecorder? history = null)
     {
         _jobs = jobs;
         _heartbeat = heartbeat ?? new ManagerHeartbeat();
+        _history = history;
         _lease = lease ?? new ProcessLocalLease();
         _options = options;
         _inventory = inventory;
@@ -191,6 +195,12 @@ public sealed class PoolManagerService : BackgroundService
             if (_jobs is not null)
             {
                 loops.Add(_jobs.RunAsync(stoppingToken));
+            }
+
+            if (_history is not null)
+            {
+                // The dashboard history: sampled by the manager holding the lease, so once per installation.
+                loops.Add(_history.RunAsync(stoppingToken));
             }
 
             await Task.WhenAll(loops);

@@ -9,6 +9,7 @@ using VmPooler.Api;
 using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
@@ -112,6 +113,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IVmTaskQueue>(sp => new RedisVmTaskQueue(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IPoolOverrideStore>(sp => new RedisPoolOverrideStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
@@ -121,6 +123,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IVmTaskQueue, MemoryVmTaskQueue>();
             services.TryAddSingleton<IPoolOverrideStore, MemoryPoolOverrideStore>();
             services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
         }
 
         services.TryAddSingleton(sp => new ApiStores(
@@ -139,7 +142,10 @@ public static class VmPoolerApplication
                 services.TryAddSingleton(sp => Authenticators.Create(auth, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             }
 
-            services.AddSingleton<ApiServices>();
+            // The API's inventory counts checkouts into the dashboard history.
+            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ApiServices>(
+                sp,
+                ActivatorUtilities.CreateInstance<CheckoutRecordingInventory>(sp, sp.GetRequiredService<IInventory>())));
         }
 
         if (role != VmPoolerRole.Api)
@@ -178,7 +184,13 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<ILogger<PoolManagerService>>(),
                 sp.GetRequiredService<IManagerLease>(),
                 sp.GetRequiredService<ManagerJobs>(),
-                sp.GetRequiredService<ManagerHeartbeat>()));
+                sp.GetRequiredService<ManagerHeartbeat>(),
+                new HistoryRecorder(
+                    [.. options.Pools.Select(p => p.Name)],
+                    sp.GetRequiredService<IInventory>(),
+                    sp.GetRequiredService<IHistoryStore>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<HistoryRecorder>>())));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 

@@ -28,6 +28,10 @@ public static class EventIds
     public const int AuthUnknownProvider = 1106;
     public const int AuthAccepted = 1107;
 
+    // Dashboard history (API side 12xx, manager side 29xx)
+    public const int HistoryCheckoutsNotRecorded = 1201;
+    public const int HistorySampleFailed = 2901;
+
     // Manager
     public const int ManagerStarting = 2000;
     public const int VmCloned = 2001;

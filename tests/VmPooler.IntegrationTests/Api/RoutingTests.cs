@@ -5,8 +5,8 @@ namespace VmPooler.IntegrationTests.Api;
 
 /// <summary>
 /// What the server answers outside the happy paths (spec §2.1, §2.2, §2.9): the root redirect, unknown routes and
-/// wrong methods as <c>404 {"ok": false}</c> (never a framework default such as 405), optional trailing slashes, and
-/// 501 for the routes this version does not implement. No test here changes state, so they share one server.
+/// wrong methods as <c>404 {"ok": false}</c> (never a framework default such as 405) and optional trailing slashes (the
+/// dashboard's own routes: Dashboard/DashboardRoutesTests). No test here changes state, so they share one server.
 /// </summary>
 public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFixture>
 {
@@ -121,18 +121,6 @@ public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFix
     {
         (await Server.GetAsync("/api/v3/vm/nosuchvm/")).ShouldBeOkFalse(HttpStatusCode.NotFound);
         (await Server.GetAsync("/api/v3/vm/bad_host!/")).ShouldBeError(HttpStatusCode.BadRequest).ShouldBe("Invalid hostname format");
-    }
-
-    [Theory]
-    [InlineData("GET", "/dashboard/")]
-    [InlineData("GET", "/dashboard/stats/vmpooler/pool")]
-    [InlineData("GET", "/dashboard/stats/vmpooler/running")]
-    public async Task UnimplementedRoute_Returns501WithMessage(string method, string path)
-    {
-        var response = await Server.SendAsync(new HttpMethod(method), path);
-
-        var error = response.ShouldBeError(HttpStatusCode.NotImplemented);
-        error.ShouldContain("not implemented", Case.Insensitive);
     }
 
     [Theory]
