@@ -67,22 +67,35 @@ public class QemuPoolTests(QemuEnvironment environment, ITestOutputHelper output
                 (await Ssh.OutputAsync(environment.Key, ip, port, "hostname")).ShouldBe(hostname);
                 (await Ssh.OutputAsync(environment.Key, ip, port, "echo $((6*7))")).ShouldBe("42");
 
-                // Snapshot, change a file, revert: the file is back (the manager's provider, as the snapshot worker calls it).
-                var provider = server.App.Services.GetRequiredService<IReadOnlyList<IVmProvider>>().ShouldHaveSingleItem();
-                var pool = server.Options.FindPool(Pool)!;
+                // Snapshot, change a file, revert: the file is back. All through the API: the manager's task worker
+                // carries the queued tasks out on the real VM.
                 await Ssh.OutputAsync(environment.Key, ip, port, "echo before > /root/marker && sync");
-                (await provider.CreateSnapshotAsync(pool, hostname, "clean", CancellationToken.None).DefaultTimeout(TimeSpan.FromSeconds(60))).ShouldBeTrue();
-                await Ssh.OutputAsync(environment.Key, ip, port, "echo after > /root/marker && touch /root/extra && sync");
-                (await provider.RevertSnapshotAsync(pool, hostname, "clean", CancellationToken.None).DefaultTimeout(TimeSpan.FromSeconds(60))).ShouldBeTrue();
-                (await Ssh.OutputAsync(environment.Key, ip, port, "cat /root/marker; ls /root")).ShouldBe("before\nmarker");
-
-                // A disk added while it runs shows up in the guest.
-                (await provider.CreateDiskAsync(pool, hostname, 1, CancellationToken.None).DefaultTimeout(TimeSpan.FromSeconds(60))).ShouldBeTrue();
+                var snapshot = (await server.PostAsync($"api/v3/vm/{hostname}/snapshot")).ShouldBeJson(HttpStatusCode.Accepted)
+                    .Object[hostname]!["snapshot"]!.GetValue<string>();
                 await AsyncTestHelpers.WaitUntilAsync(
-                    async () => (await Ssh.OutputAsync(environment.Key, ip, port, "ls /sys/block")).Split('\n').Contains("vdb"),
+                    async () => (await server.GetAsync($"api/v3/vm/{hostname}")).ShouldBeJson(HttpStatusCode.OK).Object[hostname]!["snapshots"] is JsonArray taken
+                        && taken.Any(s => s!.GetValue<string>() == snapshot),
+                    "GET /vm shows the snapshot once the manager took it",
+                    TimeSpan.FromSeconds(60));
+                await Ssh.OutputAsync(environment.Key, ip, port, "echo after > /root/marker && touch /root/extra && sync");
+                (await server.PostAsync($"api/v3/vm/{hostname}/snapshot/{snapshot}")).ShouldBeJson(HttpStatusCode.Accepted);
+                await AsyncTestHelpers.WaitUntilAsync(
+                    async () => await Ssh.RunAsync(environment.Key, ip, port, "cat /root/marker; ls /root") is { ExitCode: 0, Output: "before\nmarker" },
+                    "the revert brings back the file as it was at the snapshot",
+                    TimeSpan.FromSeconds(60));
+
+                // A disk asked for over the API while it runs shows up in the guest and in GET /vm.
+                (await server.PostAsync($"api/v3/vm/{hostname}/disk/1")).ShouldBeJson(HttpStatusCode.Accepted);
+                await AsyncTestHelpers.WaitUntilAsync(
+                    async () => (await Ssh.RunAsync(environment.Key, ip, port, "ls /sys/block")).Output.Split('\n').Contains("vdb"),
                     "the hot-added disk appears as /sys/block/vdb",
-                    TimeSpan.FromSeconds(20));
+                    TimeSpan.FromSeconds(60));
                 (await Ssh.OutputAsync(environment.Key, ip, port, "cat /sys/block/vdb/size")).ShouldBe((1L << 30 >> 9).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                await AsyncTestHelpers.WaitUntilAsync(
+                    async () => (await server.GetAsync($"api/v3/vm/{hostname}")).ShouldBeJson(HttpStatusCode.OK).Object[hostname]!["disk"] is JsonArray disks
+                        && disks.Any(d => d!.GetValue<string>() == "+1gb"),
+                    "GET /vm lists the added disk",
+                    TimeSpan.FromSeconds(30));
 
                 // Return it: its QEMU process and its files go, and the pool refills to 3 ready.
                 var vmDir = Path.Combine(runDir, Pool, hostname);
