@@ -6,7 +6,8 @@ using VmPooler.LoadGen;
 // vmpooler load generator: end-to-end HTTP checkout+return against the real service (memory and Redis inventories),
 // the Redis ceiling (redis-benchmark EVALSHA of the same scripts), and the manager at 200 pools × 50 VMs.
 //   dotnet VmPooler.LoadGen.dll --vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll [--quick] [--only http,ceiling,manager]
-//                               [--clients 1,8,32,128] [--out results.md]
+//                               [--clients 1,8,32,128] [--inventories memory,redis] [--duration SECONDS] [--out results.md]
+//                               [--http-pools 4] [--http-pool-size 500] [--http-task-limit 50]
 var settings = Settings.Parse(args);
 if (!File.Exists(settings.Vmpooler))
 {
@@ -16,7 +17,7 @@ if (!File.Exists(settings.Vmpooler))
 
 var log = Console.Out;
 var output = new StringBuilder();
-var inventories = new[] { "memory", "redis" };
+var inventories = settings.Inventories;
 var http = new List<HttpPoint>();
 var ceiling = new Dictionary<int, (double Rps, double P50, double P99)>();
 ManagerResult? manager = null;
@@ -80,11 +81,13 @@ internal sealed record Settings(
     string? Out,
     int HttpPools,
     int HttpPoolSize,
-    int HttpTaskLimit)
+    int HttpTaskLimit,
+    IReadOnlyList<string> Inventories,
+    int? DurationSeconds)
 {
     public TimeSpan Warmup => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3);
 
-    public TimeSpan Duration => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(15);
+    public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds ?? (Quick ? 3 : 15));
 
     public bool Runs(string part) => Only.Count == 0 || Only.Contains(part);
 
@@ -100,6 +103,8 @@ internal sealed record Settings(
             Value("--out"),
             Number("--http-pools", 4),
             Number("--http-pool-size", 500),
-            Number("--http-task-limit", 50));
+            Number("--http-task-limit", 50),
+            (Value("--inventories") ?? "memory,redis").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Value("--duration") is { } seconds ? int.Parse(seconds, CultureInfo.InvariantCulture) : null);
     }
 }
