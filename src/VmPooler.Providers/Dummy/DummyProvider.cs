@@ -38,8 +38,17 @@ public sealed class DummyProvider : IVmProvider
             return Task.FromException<IReadOnlyList<string>>(Injected("vms_in_pool"));
         }
 
-        IReadOnlyList<string> names = [.. _vms.Values.Where(v => v.Pool == pool.Name).Select(v => v.Name)];
-        return Task.FromResult(names);
+        // Enumerating the dictionary itself takes no locks and copies nothing (its Values property copies every VM of
+        // every pool under all its locks, on every pass of every pool).
+        var names = new List<string>();
+        foreach (var (name, vm) in _vms)
+        {
+            if (vm.Pool == pool.Name)
+            {
+                names.Add(name);
+            }
+        }
+        return Task.FromResult<IReadOnlyList<string>>(names);
     }
 
     public async Task<ProviderVm> CreateVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
