@@ -451,7 +451,7 @@ public static class VmApi
         }
 
         var name = vm.Name;
-        var outcome = await services.Inventory.ReturnAsync(name, context.RequestAborted);
+        var outcome = await services.Inventory.ReturnAsync(vm, context.RequestAborted);
         if (outcome.Status != ReturnStatus.Returned)
         {
             return ApiResults.Fail(StatusCodes.Status404NotFound);
