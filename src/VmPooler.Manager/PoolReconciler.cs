@@ -380,30 +380,61 @@ public sealed class PoolReconciler : IAsyncDisposable
         }
 
         var timings = LifecycleRules.TimingsFor(pool, _options.Config);
-        var started = 0;
-        while (started < needed && _cloneSlots.Wait(0, CancellationToken.None))
+        var slots = 0;
+        while (slots < needed && _cloneSlots.Wait(0, CancellationToken.None))
         {
-            string? name;
-            try
+            slots++;
+        }
+
+        // The names are reserved concurrently: each reservation is two inventory round trips, and a pass that refills
+        // many VMs at once (a burst of checkouts) would otherwise spend them one after another before its next pass.
+        var reservations = new List<Task<string?>>(slots);
+        for (var i = 0; i < slots; i++)
+        {
+            reservations.Add(ReserveNameAsync(pool, cancellationToken));
+        }
+
+        try
+        {
+            await Task.WhenAll(reservations);
+        }
+        catch
+        {
+            // Each reservation's outcome is looked at below: the names that were reserved still get their clones.
+        }
+
+        var started = 0;
+        var exhausted = false;
+        Exception? failure = null;
+        foreach (var reservation in reservations)
+        {
+            if (reservation.IsCompletedSuccessfully && reservation.Result is { } name)
             {
-                name = await ReserveNameAsync(pool, cancellationToken);
-            }
-            catch
-            {
-                _cloneSlots.Release();
-                throw;
+                _busy[name] = 0;
+                Track(CloneAsync(provider, pool, name, timings, _cloneSlots));
+                started++;
+                continue;
             }
 
-            if (name is null)
+            _cloneSlots.Release();
+            if (reservation.IsCompletedSuccessfully)
             {
-                _cloneSlots.Release();
-                ManagerLog.CloneNameExhausted(_logger, pool.Name);
-                break;
+                exhausted = true;
             }
+            else
+            {
+                failure ??= reservation.Exception?.InnerException ?? new OperationCanceledException(cancellationToken);
+            }
+        }
 
-            _busy[name] = 0;
-            Track(CloneAsync(provider, pool, name, timings, _cloneSlots));
-            started++;
+        if (exhausted)
+        {
+            ManagerLog.CloneNameExhausted(_logger, pool.Name);
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return started;
