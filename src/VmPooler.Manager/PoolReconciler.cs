@@ -380,61 +380,30 @@ public sealed class PoolReconciler : IAsyncDisposable
         }
 
         var timings = LifecycleRules.TimingsFor(pool, _options.Config);
-        var slots = 0;
-        while (slots < needed && _cloneSlots.Wait(0, CancellationToken.None))
-        {
-            slots++;
-        }
-
-        // The names are reserved concurrently: each reservation is two inventory round trips, and a pass that refills
-        // many VMs at once (a burst of checkouts) would otherwise spend them one after another before its next pass.
-        var reservations = new List<Task<string?>>(slots);
-        for (var i = 0; i < slots; i++)
-        {
-            reservations.Add(ReserveNameAsync(pool, cancellationToken));
-        }
-
-        try
-        {
-            await Task.WhenAll(reservations);
-        }
-        catch
-        {
-            // Each reservation's outcome is looked at below: the names that were reserved still get their clones.
-        }
-
         var started = 0;
-        var exhausted = false;
-        Exception? failure = null;
-        foreach (var reservation in reservations)
+        while (started < needed && _cloneSlots.Wait(0, CancellationToken.None))
         {
-            if (reservation.IsCompletedSuccessfully && reservation.Result is { } name)
+            string? name;
+            try
             {
-                _busy[name] = 0;
-                Track(CloneAsync(provider, pool, name, timings, _cloneSlots));
-                started++;
-                continue;
+                name = await ReserveNameAsync(pool, cancellationToken);
+            }
+            catch
+            {
+                _cloneSlots.Release();
+                throw;
             }
 
-            _cloneSlots.Release();
-            if (reservation.IsCompletedSuccessfully)
+            if (name is null)
             {
-                exhausted = true;
+                _cloneSlots.Release();
+                ManagerLog.CloneNameExhausted(_logger, pool.Name);
+                break;
             }
-            else
-            {
-                failure ??= reservation.Exception?.InnerException ?? new OperationCanceledException(cancellationToken);
-            }
-        }
 
-        if (exhausted)
-        {
-            ManagerLog.CloneNameExhausted(_logger, pool.Name);
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            _busy[name] = 0;
+            Track(CloneAsync(provider, pool, name, timings, _cloneSlots));
+            started++;
         }
 
         return started;
