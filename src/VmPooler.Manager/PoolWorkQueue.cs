@@ -19,6 +19,11 @@ public sealed class PoolWorkQueue : IDisposable
     private readonly Queue<string> _urgent = new();
     private readonly Queue<string> _due = new();
     private readonly HashSet<string> _inUrgent = new(StringComparer.Ordinal);
+
+    /// <summary>How many urgent passes in a row may go ahead of a waiting due pass.</summary>
+    private const int MaxUrgentStreak = 4;
+
+    private int _urgentStreak;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private readonly HashSet<string> _processing = new(StringComparer.Ordinal);
@@ -107,26 +112,47 @@ public sealed class PoolWorkQueue : IDisposable
             await _signals.Reader.ReadAsync(cancellationToken);
             lock (_gate)
             {
+                // Urgent first, but never for ever: under a steady stream of events (clones finishing one after another
+                // while many pools fill) every few hand-outs a due pass goes first, so no pool starves.
+                if (_urgentStreak >= MaxUrgentStreak && TakeDue() is { } starved)
+                {
+                    _urgentStreak = 0;
+                    return starved;
+                }
+
                 while (_urgent.TryDequeue(out var pool))
                 {
                     _inUrgent.Remove(pool);
                     if (_queued.Remove(pool))
                     {
                         _processing.Add(pool);
+                        _urgentStreak = _due.Count > 0 ? _urgentStreak + 1 : 0;
                         return pool;
                     }
                 }
 
-                while (_due.TryDequeue(out var pool))
+                _urgentStreak = 0;
+                if (TakeDue() is { } due)
                 {
-                    if (_queued.Remove(pool))
-                    {
-                        _processing.Add(pool);
-                        return pool;
-                    }
+                    return due;
                 }
             }
         }
+    }
+
+    /// <summary>The first live entry of the due lane, marked as processing; null when there is none. Under <c>_gate</c>.</summary>
+    private string? TakeDue()
+    {
+        while (_due.TryDequeue(out var pool))
+        {
+            if (_queued.Remove(pool))
+            {
+                _processing.Add(pool);
+                return pool;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Marks a pass finished; if events arrived during it, the pool is queued again at once.</summary>

@@ -64,6 +64,27 @@ public class PoolWorkQueueTests
     }
 
     [Fact]
+    public async Task Enqueue_SteadyStreamOfEvents_DuePassStillHandedOut()
+    {
+        using var queue = new PoolWorkQueue(_time);
+        queue.EnqueueAfter("due", TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 6; i++)
+        {
+            queue.Enqueue($"event{i}");
+        }
+
+        var order = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            order.Add(await DequeueAsync(queue));
+        }
+
+        order.ShouldBe(["event0", "event1", "event2", "event3", "due", "event4", "event5"]);
+        await AssertEmptyAsync(queue);
+    }
+
+    [Fact]
     public async Task Enqueue_PoolAlreadyDue_PromotedAndHandedOutOnce()
     {
         using var queue = new PoolWorkQueue(_time);
