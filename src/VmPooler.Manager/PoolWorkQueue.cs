@@ -6,10 +6,24 @@ namespace VmPooler.Manager;
 /// A de-duplicating work queue of pool names, shaped like YARP's controller queue: a pool waiting in the queue is not
 /// added twice, a pool being processed is not handed to a second worker, and events that arrive meanwhile coalesce
 /// into one more pass. Delayed adds run on the injected <see cref="TimeProvider"/>.
+/// Passes asked for by an event (<see cref="Enqueue"/>: a checkout, a return, a finished clone) go ahead of passes
+/// that are merely due (<see cref="EnqueueAfter"/>'s timers), so a checkout's replacement clone never waits behind the
+/// periodic passes of every other pool (with 200 pools whose ready checks fall due together, it waited seconds).
 /// </summary>
 public sealed class PoolWorkQueue : IDisposable
 {
-    private readonly Channel<string> _channel = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false });
+    // One signal per entry written to either lane (under _gate); a reader takes a signal, then the first live entry of
+    // the urgent lane, else of the due lane. Entries can go stale (a due pool promoted to urgent, handed out from
+    // there), so there are at least as many signals as live entries; a reader that finds none waits again.
+    private readonly Channel<bool> _signals = Channel.CreateUnbounded<bool>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Queue<string> _urgent = new();
+    private readonly Queue<string> _due = new();
+    private readonly HashSet<string> _inUrgent = new(StringComparer.Ordinal);
+
+    /// <summary>How many urgent passes in a row may go ahead of a waiting due pass.</summary>
+    private const int MaxUrgentStreak = 4;
+
+    private int _urgentStreak;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private readonly HashSet<string> _processing = new(StringComparer.Ordinal);
@@ -23,8 +37,10 @@ public sealed class PoolWorkQueue : IDisposable
         _time = timeProvider;
     }
 
-    /// <summary>Queues a pass over <paramref name="pool"/> now.</summary>
-    public void Enqueue(string pool)
+    /// <summary>Queues a pass over <paramref name="pool"/> now, ahead of passes that are merely due.</summary>
+    public void Enqueue(string pool) => Add(pool, urgent: true);
+
+    private void Add(string pool, bool urgent)
     {
         lock (_gate)
         {
@@ -39,9 +55,11 @@ public sealed class PoolWorkQueue : IDisposable
                 return;
             }
 
-            if (_queued.Add(pool))
+            var added = _queued.Add(pool);
+            if (urgent ? _inUrgent.Add(pool) : added)
             {
-                _channel.Writer.TryWrite(pool);
+                (urgent ? _urgent : _due).Enqueue(pool);
+                _signals.Writer.TryWrite(true);
             }
         }
     }
@@ -91,16 +109,50 @@ public sealed class PoolWorkQueue : IDisposable
     {
         while (true)
         {
-            var pool = await _channel.Reader.ReadAsync(cancellationToken);
+            await _signals.Reader.ReadAsync(cancellationToken);
             lock (_gate)
             {
-                if (_queued.Remove(pool))
+                // Urgent first, but never for ever: under a steady stream of events (clones finishing one after another
+                // while many pools fill) every few hand-outs a due pass goes first, so no pool starves.
+                if (_urgentStreak >= MaxUrgentStreak && TakeDue() is { } starved)
                 {
-                    _processing.Add(pool);
-                    return pool;
+                    _urgentStreak = 0;
+                    return starved;
+                }
+
+                while (_urgent.TryDequeue(out var pool))
+                {
+                    _inUrgent.Remove(pool);
+                    if (_queued.Remove(pool))
+                    {
+                        _processing.Add(pool);
+                        _urgentStreak = _due.Count > 0 ? _urgentStreak + 1 : 0;
+                        return pool;
+                    }
+                }
+
+                _urgentStreak = 0;
+                if (TakeDue() is { } due)
+                {
+                    return due;
                 }
             }
         }
+    }
+
+    /// <summary>The first live entry of the due lane, marked as processing; null when there is none. Under <c>_gate</c>.</summary>
+    private string? TakeDue()
+    {
+        while (_due.TryDequeue(out var pool))
+        {
+            if (_queued.Remove(pool))
+            {
+                _processing.Add(pool);
+                return pool;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Marks a pass finished; if events arrived during it, the pool is queued again at once.</summary>
@@ -129,7 +181,7 @@ public sealed class PoolWorkQueue : IDisposable
             }
         }
 
-        Enqueue(pool);
+        Add(pool, urgent: false);
     }
 
     public void Dispose()
@@ -143,7 +195,7 @@ public sealed class PoolWorkQueue : IDisposable
             }
 
             _timers.Clear();
-            _channel.Writer.TryComplete();
+            _signals.Writer.TryComplete();
         }
     }
 }

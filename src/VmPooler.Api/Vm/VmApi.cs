@@ -464,7 +464,7 @@ public static class VmApi
         }
 
         var name = vm.Name;
-        var outcome = await services.Inventory.ReturnAsync(name, context.RequestAborted);
+        var outcome = await services.Inventory.ReturnAsync(vm, context.RequestAborted);
         if (outcome.Status != ReturnStatus.Returned)
         {
             services.Metrics.Delete(succeeded: false);

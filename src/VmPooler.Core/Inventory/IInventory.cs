@@ -62,6 +62,12 @@ public interface IInventory
     /// <summary>Returns a checked-out VM: running → completed. Says whether the VM was unknown, not running, or returned.</summary>
     Task<ReturnOutcome> ReturnAsync(string vm, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="ReturnAsync(string, CancellationToken)"/> for a VM whose record the caller has just read: an inventory
+    /// may use the record's pool instead of looking it up again (the API reads the VM for its token checks first).
+    /// </summary>
+    Task<ReturnOutcome> ReturnAsync(VmRecord vm, CancellationToken cancellationToken) => ReturnAsync(vm.Name, cancellationToken);
+
     /// <summary>A VM's metadata and state, or null when unknown.</summary>
     Task<VmRecord?> GetVmAsync(string vm, CancellationToken cancellationToken);
 

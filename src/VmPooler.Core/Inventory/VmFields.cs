@@ -40,10 +40,24 @@ public static class VmTime
 {
     public static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Reads a time written by <see cref="Format"/> (the round-trip form, parsed on its fast path: the manager reads every
+    /// VM's times on every pass) or any other form the original wrote (general parsing, UTC unless an offset is given).
+    /// </summary>
     public static DateTimeOffset? Parse(string? value)
-        => value is not null && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            ? time
-            : null;
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParseExact(value, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var exact))
+        {
+            return exact;
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+    }
 
     /// <summary>Ruby's <c>Time#to_s</c> form, <c>2024-01-01 10:00:00 +0000</c>, used by <c>/status</c>.</summary>
     public static string FormatRuby(DateTimeOffset time)

@@ -34,7 +34,9 @@ internal sealed class MemoryVmStore : IDummyVmStore
 
     public void Remove(string name) => _vms.TryRemove(name, out _);
 
-    public IEnumerable<DummyVm> All() => _vms.Values;
+    // Enumerating the dictionary itself takes no locks and copies nothing; its Values property copies every VM of every
+    // pool under all its locks, and the manager lists a pool on every pass.
+    public IEnumerable<DummyVm> All() => _vms.Select(entry => entry.Value);
 }
 
 /// <summary>

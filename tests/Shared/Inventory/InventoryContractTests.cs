@@ -710,6 +710,33 @@ public abstract class InventoryContractTests : IAsyncLifetime
         (await CountsAsync(inventory, PoolA)).Completed.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task ReturnAsync_RecordOfRunningVm_Completed()
+    {
+        var inventory = Create();
+        await AddRunningAsync(inventory, PoolA, "vm1");
+        var record = (await inventory.GetVmAsync("vm1", None))!;
+
+        var outcome = await inventory.ReturnAsync(record, None);
+
+        outcome.ShouldBe(new ReturnOutcome(ReturnStatus.Returned, PoolA));
+        (await StateOfAsync(inventory, "vm1")).ShouldBe(VmState.Completed);
+    }
+
+    [Fact]
+    public async Task ReturnAsync_RecordOfVmForgottenSince_UnknownVm()
+    {
+        var inventory = Create();
+        await AddRunningAsync(inventory, PoolA, "vm1");
+        var record = (await inventory.GetVmAsync("vm1", None))!;
+        (await inventory.ForgetAsync(PoolA, "vm1", VmState.Running, keepMetadataFor: null, cancellationToken: None)).ShouldBeTrue();
+
+        var outcome = await inventory.ReturnAsync(record, None);
+
+        outcome.Status.ShouldBe(ReturnStatus.UnknownVm);
+        (await CountsAsync(inventory, PoolA)).ShouldBe(new PoolCounts(0, 0, 0, 0));
+    }
+
     // ---- Snapshots and counts ----
 
     [Fact]

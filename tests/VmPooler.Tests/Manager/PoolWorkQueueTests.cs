@@ -48,6 +48,74 @@ public class PoolWorkQueueTests
     }
 
     [Fact]
+    public async Task Enqueue_BehindDuePasses_HandedOutFirst()
+    {
+        using var queue = new PoolWorkQueue(_time);
+        queue.EnqueueAfter("due1", TimeSpan.FromSeconds(1));
+        queue.EnqueueAfter("due2", TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        queue.Enqueue("event");
+
+        (await DequeueAsync(queue)).ShouldBe("event");
+        (await DequeueAsync(queue)).ShouldBe("due1");
+        (await DequeueAsync(queue)).ShouldBe("due2");
+        await AssertEmptyAsync(queue);
+    }
+
+    [Fact]
+    public async Task Enqueue_SteadyStreamOfEvents_DuePassStillHandedOut()
+    {
+        using var queue = new PoolWorkQueue(_time);
+        queue.EnqueueAfter("due", TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 6; i++)
+        {
+            queue.Enqueue($"event{i}");
+        }
+
+        var order = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            order.Add(await DequeueAsync(queue));
+        }
+
+        order.ShouldBe(["event0", "event1", "event2", "event3", "due", "event4", "event5"]);
+        await AssertEmptyAsync(queue);
+    }
+
+    [Fact]
+    public async Task Enqueue_PoolAlreadyDue_PromotedAndHandedOutOnce()
+    {
+        using var queue = new PoolWorkQueue(_time);
+        queue.EnqueueAfter("a", TimeSpan.FromSeconds(1));
+        queue.EnqueueAfter("b", TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        queue.Enqueue("b");
+
+        (await DequeueAsync(queue)).ShouldBe("b");
+        (await DequeueAsync(queue)).ShouldBe("a");
+        await AssertEmptyAsync(queue);
+    }
+
+    [Fact]
+    public async Task Enqueue_PromotedPoolQueuedAgainAfterDone_HandedOutOnceMore()
+    {
+        using var queue = new PoolWorkQueue(_time);
+        queue.EnqueueAfter("a", TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        queue.Enqueue("a");
+        (await DequeueAsync(queue)).ShouldBe("a");
+        queue.Done("a");
+
+        queue.Enqueue("a");
+
+        (await DequeueAsync(queue)).ShouldBe("a");
+        await AssertEmptyAsync(queue);
+    }
+
+    [Fact]
     public async Task Enqueue_WhileProcessing_ExactlyOneMorePassAfterDone()
     {
         using var queue = new PoolWorkQueue(_time);

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace VmPooler.LoadGen;
+
+/// <summary>
+/// The real service, <c>dotnet vmpooler.dll</c> (the Release build), run as a separate process in a temporary directory
+/// with its own configuration file. Its output goes to a log file there; disposing kills it by its process id.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private static readonly string[] ScrubbedVariables =
+    [
+        "VMPOOLER_CONFIG", "VMPOOLER_CONFIG_FILE", "EXTRA_CONFIG", "ASPNETCORE_URLS", "DOTNET_URLS", "REDIS_SERVER",
+    ];
+
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+
+    private ServerProcess(Process process, StreamWriter log, Uri baseAddress, string directory)
+    {
+        _process = process;
+        _log = log;
+        BaseAddress = baseAddress;
+        Directory = directory;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string Directory { get; }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string LogPath => Path.Combine(Directory, "vmpooler.log");
+
+    /// <summary>Starts the service with <paramref name="yaml"/> as its configuration, in <paramref name="role"/>.</summary>
+    public static ServerProcess Start(string vmpoolerDll, string yaml, string role, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("vmpooler-bench-server-").FullName;
+        var config = Path.Combine(directory, "bench.yaml");
+        File.WriteAllText(config, yaml);
+        var baseAddress = new Uri($"http://127.0.0.1:{Bench.Shared.LocalRedisServer.FreePort()}/");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { vmpoolerDll, "--config", config, "--role", role, "--urls", baseAddress.ToString().TrimEnd('/') })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var variable in ScrubbedVariables)
+        {
+            info.Environment.Remove(variable);
+        }
+
+        info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        var log = new StreamWriter(Path.Combine(directory, "vmpooler.log")) { AutoFlush = true };
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet " + vmpoolerDll);
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ServerProcess(process, log, baseAddress, directory);
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    /// <summary>Waits until the API answers and every pool is full (<c>/status</c> capacity current == total).</summary>
+    public async Task WaitUntilFullAsync(HttpClient client, TimeSpan limit)
+    {
+        var started = Stopwatch.StartNew();
+        var last = "no answer yet";
+        while (started.Elapsed < limit)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"vmpooler exited with {_process.ExitCode}; see {LogPath}");
+            }
+
+            try
+            {
+                var status = await client.GetFromJsonAsync<JsonObject>(new Uri(BaseAddress, "api/v3/status?view=capacity"));
+                var current = (int?)status?["capacity"]?["current"];
+                var total = (int?)status?["capacity"]?["total"];
+                last = $"{current}/{total} ready";
+                if (current is not null && current == total)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System);
+        }
+
+        throw new TimeoutException($"the pools did not fill within {limit.TotalSeconds} s ({last}); see {LogPath}");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP") is not { Length: > 0 })
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

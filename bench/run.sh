@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every benchmark of vmpooler on this machine and prints the results (see docs/benchmarks.md):
+#   1. BenchmarkDotNet: checkout+return straight against the memory and Redis inventories, and a 200-pool config load;
+#   2. the load generator: HTTP checkout+return against the real service (a separate `dotnet vmpooler.dll` process, dummy
+#      provider, zero delays) at 1, 8, 32 and 128 clients on the memory and the Redis inventory; the Redis ceiling
+#      (redis-benchmark EVALSHA of the same scripts); the manager at 200 pools x 50 VMs.
+# Usage: bench/run.sh [--quick] [--out FILE]
+#   --quick   a few seconds per point (a smoke test; the numbers are only indicative)
+#   --out     also write the load generator's table to FILE (markdown)
+# Everything it starts (redis-server, vmpooler) listens on 127.0.0.1 only, on free ports, and is stopped by process id.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=""
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick="--quick" ;;
+    --out) out="$2"; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--out FILE]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# redis-server (the Redis inventory and the ceiling), redis-tools (redis-benchmark, redis-cli): installed only if missing,
+# without starting the packaged daemon (the benchmarks start their own servers).
+missing=()
+for p in redis-server redis-tools; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$policy_added" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+for project in src/VmPooler bench/VmPooler.LoadGen bench/VmPooler.Benchmarks; do
+  dotnet build "$project" -c Release -nologo -v quiet
+done
+
+echo "== machine"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "nproc: $(nproc); cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1); memory: $(free -g | awk '/^Mem:/ {print $2 " GB"}')"
+echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"); .NET: $(dotnet --version) (SDK); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "== BenchmarkDotNet (inventory checkout+return, config load)"
+artifacts=$(mktemp -d /tmp/vmpooler-bench-bdn-XXXXXX)
+if [ -n "$quick" ]; then
+  bdn_job=(--job short --iterationTime 100 --warmupCount 1 --iterationCount 3)
+else
+  bdn_job=()
+fi
+dotnet bench/VmPooler.Benchmarks/bin/Release/net10.0/VmPooler.Benchmarks.dll --filter '*' "${bdn_job[@]}" --artifacts "$artifacts" \
+  > "$artifacts/run.log" 2>&1 || { tail -50 "$artifacts/run.log"; exit 1; }
+for report in "$artifacts"/results/*-report-github.md; do
+  sed -n '/^|/p' "$report"
+  echo
+done
+rm -rf "$artifacts"
+
+echo "== HTTP load, Redis ceiling, manager scale"
+loadgen_args=(--vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll)
+[ -n "$quick" ] && loadgen_args+=(--quick)
+[ -n "$out" ] && loadgen_args+=(--out "$out")
+dotnet bench/VmPooler.LoadGen/bin/Release/net10.0/VmPooler.LoadGen.dll "${loadgen_args[@]}"
