@@ -6,7 +6,7 @@ using VmPooler.LoadGen;
 // vmpooler load generator: end-to-end HTTP checkout+return against the real service (memory and Redis inventories),
 // the Redis ceiling (redis-benchmark EVALSHA of the same scripts), and the manager at 200 pools × 50 VMs.
 //   dotnet VmPooler.LoadGen.dll --vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll [--quick] [--only http,ceiling,manager]
-//                               [--clients 1,8,32,128] [--inventories memory,redis] [--duration SECONDS] [--out results.md]
+//                               [--clients 1,8,32,128] [--inventories memory,redis,redis-api] [--duration SECONDS] [--out results.md]
 //                               [--http-pools 4] [--http-pool-size 500] [--http-task-limit 50]
 var settings = Settings.Parse(args);
 if (!File.Exists(settings.Vmpooler))
@@ -39,14 +39,29 @@ if (settings.Runs("http"))
 {
     foreach (var inventory in inventories)
     {
-        using var redis = inventory == "redis" ? await LocalRedisServer.StartAsync() : null;
-        var yaml = BenchConfig.Yaml(settings.HttpPools, settings.HttpPoolSize, redis?.Endpoint, keyPrefix: "http", taskLimit: settings.HttpTaskLimit);
-        using var server = ServerProcess.Start(settings.Vmpooler, yaml, "all");
+        // "redis-api": an API-only process on a Redis inventory whose ready sets the load generator keeps topped up
+        // itself, so the API is measured on pools that never run dry, without the manager's refill on the same cores.
+        var apiOnly = inventory == "redis-api";
+        using var redis = inventory is "redis" or "redis-api" ? await LocalRedisServer.StartAsync() : null;
+        var pools = Enumerable.Range(0, settings.HttpPools).Select(BenchConfig.PoolName).ToList();
+        var size = apiOnly ? settings.PrefillPerPool : settings.HttpPoolSize;
+        using var prefill = apiOnly ? await RedisPrefill.ConnectAsync(redis!.Port, "http") : null;
+        if (prefill is not null)
+        {
+            await prefill.TopUpAsync(pools, size);
+        }
+
+        var yaml = BenchConfig.Yaml(settings.HttpPools, size, redis?.Endpoint, keyPrefix: "http", taskLimit: settings.HttpTaskLimit);
+        using var server = ServerProcess.Start(settings.Vmpooler, yaml, apiOnly ? "api" : "all");
         using var client = HttpLoad.CreateClient(settings.Clients.Max());
         await server.WaitUntilFullAsync(client, TimeSpan.FromMinutes(5));
-        var pools = Enumerable.Range(0, settings.HttpPools).Select(BenchConfig.PoolName).ToList();
         foreach (var clients in settings.Clients)
         {
+            if (prefill is not null)
+            {
+                await prefill.TopUpAsync(pools, size);
+            }
+
             var point = await HttpLoad.RunAsync(inventory, client, server.BaseAddress, server.Id, pools, clients, settings.Warmup, settings.Duration);
             http.Add(point);
             await log.WriteLineAsync(string.Create(
@@ -85,6 +100,9 @@ internal sealed record Settings(
     IReadOnlyList<string> Inventories,
     int? DurationSeconds)
 {
+    /// <summary>Ready VMs per pool the <c>redis-api</c> run tops up to before each point: more than a point can use.</summary>
+    public int PrefillPerPool => Quick ? 10_000 : 40_000;
+
     public TimeSpan Warmup => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3);
 
     public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds ?? (Quick ? 3 : 15));
@@ -104,7 +122,7 @@ internal sealed record Settings(
             Number("--http-pools", 4),
             Number("--http-pool-size", 500),
             Number("--http-task-limit", 50),
-            (Value("--inventories") ?? "memory,redis").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            (Value("--inventories") ?? "memory,redis,redis-api").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Value("--duration") is { } seconds ? int.Parse(seconds, CultureInfo.InvariantCulture) : null);
     }
 }

@@ -22,8 +22,8 @@ internal static class Report
 
         foreach (var p in http)
         {
-            var share = p.Inventory == "redis" && ceiling.TryGetValue(p.Clients, out var top) ? $"{p.PairsPerSecond / top.Rps * 100:0} %" : "–";
-            md.Append(c, $"| HTTP, {p.Inventory} inventory | {p.Clients} | {p.PairsPerSecond:0} | {p.RequestsPerSecond:0} | ");
+            var share = p.Inventory.StartsWith("redis", StringComparison.Ordinal) && ceiling.TryGetValue(p.Clients, out var top) ? $"{p.PairsPerSecond / top.Rps * 100:0} %" : "–";
+            md.Append(c, $"| HTTP, {Describe(p.Inventory)} | {p.Clients} | {p.PairsPerSecond:0} | {p.RequestsPerSecond:0} | ");
             md.Append(c, $"{Latencies.Percentile(p.Checkout, 50):0.00} / {Latencies.Percentile(p.Checkout, 99):0.00} / {Latencies.Percentile(p.Checkout, 99.9):0.00} | ");
             md.Append(c, $"{Latencies.Percentile(p.Return, 50):0.00} / {Latencies.Percentile(p.Return, 99):0.00} / {Latencies.Percentile(p.Return, 99.9):0.00} | ");
             md.Append(c, $"{p.CpuMsPerCheckout:0.000} (client {p.ClientCpuMs / Math.Max(1, p.Pairs):0.000}) | {share} | {p.Empty} / {p.Errors} | {p.Load} |\n");
@@ -37,4 +37,11 @@ internal static class Report
 
         return md.ToString();
     }
+
+    private static string Describe(string inventory) => inventory switch
+    {
+        "redis-api" => "Redis inventory, API only (ready sets pre-filled, no manager)",
+        "redis" => "Redis inventory, API + manager",
+        _ => inventory + " inventory, API + manager",
+    };
 }
