@@ -41,6 +41,8 @@ public sealed partial class SecurityTests(ITestOutputHelper output)
         // Every route that takes or shows a token, in every way a client uses it (and some ways it should not).
         var token = await server.CreateTokenAsync();
         var second = await server.CreateTokenAsync();
+        // One character off the real token (a fixed "x" would be the token itself whenever it already ends in "x").
+        var nearMiss = second[..^1] + (second[^1] == 'x' ? "y" : "x");
         (await server.RequestAsync(HttpMethod.Get, "api/v3/token", Basic())).Status.ShouldBe(HttpStatusCode.OK);
         (await server.RequestAsync(HttpMethod.Get, $"api/v3/token/{token}")).Status.ShouldBe(HttpStatusCode.OK);
         var checkout = await server.RequestAsync(HttpMethod.Post, "api/v3/vm/alpha", token: token);
@@ -48,7 +50,7 @@ public sealed partial class SecurityTests(ITestOutputHelper output)
         var vm = checkout.Object["alpha"]!["hostname"]!.GetValue<string>();
         (await server.RequestAsync(HttpMethod.Get, $"api/v3/vm/{vm}", token: token)).Status.ShouldBe(HttpStatusCode.OK);
         (await server.RequestAsync(HttpMethod.Put, $"api/v3/vm/{vm}", token: token, body: "{\"lifetime\": 2}")).Status.ShouldBe(HttpStatusCode.OK);
-        (await server.RequestAsync(HttpMethod.Put, $"api/v3/vm/{vm}", token: second[..31] + "x", body: "{\"lifetime\": 3}")).Status.ShouldBe(HttpStatusCode.Unauthorized);
+        (await server.RequestAsync(HttpMethod.Put, $"api/v3/vm/{vm}", token: nearMiss, body: "{\"lifetime\": 3}")).Status.ShouldBe(HttpStatusCode.Unauthorized);
         (await server.RequestAsync(HttpMethod.Get, $"api/v3/token/{token}")).Status.ShouldBe(HttpStatusCode.OK);
         (await server.RequestAsync(HttpMethod.Delete, $"api/v3/vm/{vm}", token: token)).Status.ShouldBe(HttpStatusCode.OK);
         (await server.RequestAsync(HttpMethod.Delete, $"api/v3/token/{token}", Basic("admin", "wrong-password-ZQX"))).Status.ShouldBe(HttpStatusCode.OK);
@@ -58,7 +60,7 @@ public sealed partial class SecurityTests(ITestOutputHelper output)
         var lines = log.Lines;
         output.WriteLine($"{lines.Count} log lines captured at Debug and above; tokens {TokenHashing.Hint(token)} and {TokenHashing.Hint(second)}");
         lines.Count.ShouldBeGreaterThan(10, "the log was captured");
-        string[] secrets = [token, second, second[..31] + "x", Password, "wrong-password-ZQX"];
+        string[] secrets = [token, second, nearMiss, Password, "wrong-password-ZQX"];
         foreach (var secret in secrets)
         {
             lines.Where(l => l.Contains(secret, StringComparison.OrdinalIgnoreCase)).ShouldBeEmpty($"a log line shows the secret {secret[..4]}…");
