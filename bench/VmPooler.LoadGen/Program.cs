@@ -101,7 +101,7 @@ internal sealed record Settings(
     int? DurationSeconds)
 {
     /// <summary>Ready VMs per pool the <c>redis-api</c> run tops up to before each point: more than a point can use.</summary>
-    public int PrefillPerPool => Quick ? 10_000 : 70_000;
+    public int PrefillPerPool => Quick ? 20_000 : 70_000;
 
     public TimeSpan Warmup => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3);
 
