@@ -96,6 +96,31 @@ public class HistoryRecorderTests
         (await MinutesAsync("debian")).ShouldHaveSingleItem().ShouldBe(new HistoryPoint(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero), null, null, null, 2));
     }
 
+    [Fact]
+    public async Task CheckoutRecordingInventory_ReturnByRecord_ReachesTheInnerInventorysOwnImplementation()
+    {
+        var inner = new RecordReturnSpy(await InventoryAsync());
+        IInventory inventory = new CheckoutRecordingInventory(inner, _store, _time, new ListLogger<CheckoutRecordingInventory>());
+        var checkout = await inventory.CheckoutAsync([new CheckoutItem("debian", ["debian"])], new CheckoutContext(_time.GetUtcNow()), CancellationToken.None);
+        var vm = (await inventory.GetVmAsync(checkout.Allocations.ShouldHaveSingleItem().Vm, CancellationToken.None))!;
+
+        (await inventory.ReturnAsync(vm, CancellationToken.None)).Status.ShouldBe(ReturnStatus.Returned);
+
+        inner.ReturnsByRecord.ShouldBe(1, "the wrapper must not fall back to the interface's name-based default (the Redis inventory saves a round trip here)");
+    }
+
+    /// <summary>Counts record-based returns, as an inventory with its own implementation of that overload would see them.</summary>
+    private sealed class RecordReturnSpy(IInventory inner) : DelegatingInventory(inner)
+    {
+        public int ReturnsByRecord { get; private set; }
+
+        public override Task<ReturnOutcome> ReturnAsync(VmRecord vm, CancellationToken cancellationToken)
+        {
+            ReturnsByRecord++;
+            return base.ReturnAsync(vm, cancellationToken);
+        }
+    }
+
     /// <summary>A history store whose writes fail on demand (an unreachable Redis).</summary>
     private sealed class FailingStore(IHistoryStore inner) : IHistoryStore
     {
