@@ -22,6 +22,8 @@ public static class Ssh
             "-i", key, "-p", port.ToString(CultureInfo.InvariantCulture),
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+            // A guest reverted to a snapshot forgets the connections it had: without keep-alives the client would wait forever.
+            "-o", "ServerAliveInterval=3", "-o", "ServerAliveCountMax=3",
             "root@" + address, command,
         })
         {
@@ -32,7 +34,18 @@ public static class Ssh
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            // A hung session is a failed attempt (callers that wait for a state retry), not a hung test.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return new Result(-1, (await output).Trim(), $"ssh -p {port} root@{address} '{command}' did not finish within 30 s");
+        }
+
         return new Result(process.ExitCode, (await output).Trim(), (await error).Trim());
     }
 
