@@ -17,7 +17,7 @@ public sealed class RedisInventories : IAsyncDisposable
     /// Connects to <paramref name="endpoints"/> (one server, or the comma-separated nodes of a cluster) under
     /// <paramref name="prefix"/> (a fresh one when null) and waits until the connection is up.
     /// </summary>
-    public async Task<RedisConnection> ConnectAsync(string endpoints, string? prefix = null, double operationTimeoutSeconds = 1.5)
+    public async Task<RedisConnection> ConnectAsync(string endpoints, string? prefix = null, double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds)
     {
         var options = new RedisOptions
         {
@@ -36,7 +36,7 @@ public sealed class RedisInventories : IAsyncDisposable
     }
 
     /// <summary>A new inventory on a new connection (see <see cref="ConnectAsync"/>).</summary>
-    public async Task<RedisInventory> CreateAsync(string endpoints, TimeProvider time, string? prefix = null, double operationTimeoutSeconds = 1.5)
+    public async Task<RedisInventory> CreateAsync(string endpoints, TimeProvider time, string? prefix = null, double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds)
         => Create(await ConnectAsync(endpoints, prefix, operationTimeoutSeconds), time);
 
     /// <summary>An inventory over an existing connection.</summary>
