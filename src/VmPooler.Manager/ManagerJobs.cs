@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
 
@@ -30,6 +31,7 @@ public sealed class ManagerJobs
     private readonly IPoolOverrideStore _overrides;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly VmPoolerMetrics? _metrics;
     private readonly Dictionary<string, PoolOptions> _pools;
 
     public ManagerJobs(
@@ -41,7 +43,8 @@ public sealed class ManagerJobs
         IOnDemandStore onDemand,
         IPoolOverrideStore overrides,
         TimeProvider timeProvider,
-        ILogger<ManagerJobs> logger)
+        ILogger<ManagerJobs> logger,
+        VmPoolerMetrics? metrics = null)
     {
         _options = options;
         _inventory = inventory;
@@ -52,6 +55,7 @@ public sealed class ManagerJobs
         _overrides = overrides;
         _time = timeProvider;
         _logger = logger;
+        _metrics = metrics;
         _pools = options.Pools.ToDictionary(p => p.Name, StringComparer.Ordinal);
     }
 
@@ -197,13 +201,24 @@ public sealed class ManagerJobs
             if (now - request.Created > ttl)
             {
                 var reason = $"not all instances were ready within ondemand_request_ttl ({_options.Config.OnDemandRequestTtlMinutes.ToString(CultureInfo.InvariantCulture)} minutes)";
-                if (await _onDemand.SetStatusAsync(id, OnDemandStatus.Pending, OnDemandStatus.Failed, keepFailed, reason, cancellationToken))
+                await FailAsync(request, reason, keepFailed, cancellationToken);
+                continue;
+            }
+
+            // Failed VMs are retried (the clones below replace them) up to max_vm_retries in all; an error that retrying
+            // cannot fix ends the request at the first (spec §4.7, 3.8+). The original counted simultaneous failures of one
+            // pool as one retry; here every failed VM counts.
+            var maxRetries = _options.Config.MaxVmRetries;
+            if (request.PermanentError || request.RetryCount > maxRetries)
+            {
+                var reason = request.PermanentError
+                    ? $"an instance failed with an error retrying cannot fix: {request.LastError}"
+                    : $"{request.RetryCount.ToString(CultureInfo.InvariantCulture)} instances failed, more than max_vm_retries ({maxRetries.ToString(CultureInfo.InvariantCulture)}); the last: {request.LastError}";
+                if (await FailAsync(request, reason, keepFailed, cancellationToken))
                 {
-                    ManagerLog.OnDemandFinished(_logger, id, "failed");
-                    var failed = await _onDemand.GetAsync(id, cancellationToken) ?? request;
-                    foreach (var vm in failed.DeliveredVms)
+                    foreach (var pool in request.Entries.Select(e => e.Pool).Distinct(StringComparer.Ordinal))
                     {
-                        await _inventory.ReturnAsync(vm, cancellationToken);
+                        _metrics?.Error("permanently_failed", pool);
                     }
                 }
 
@@ -234,6 +249,25 @@ public sealed class ManagerJobs
                 }
             }
         }
+    }
+
+    /// <summary>Fails a pending request with <paramref name="reason"/> and returns the VMs it was given; false when it was no longer pending.</summary>
+    private async Task<bool> FailAsync(OnDemandRequest request, string reason, TimeSpan keepFailed, CancellationToken cancellationToken)
+    {
+        if (!await _onDemand.SetStatusAsync(request.Id, OnDemandStatus.Pending, OnDemandStatus.Failed, keepFailed, reason, cancellationToken))
+        {
+            return false;
+        }
+
+        ManagerLog.OnDemandFailed(_logger, request.Id, reason);
+        ManagerLog.OnDemandFinished(_logger, request.Id, "failed");
+        var failed = await _onDemand.GetAsync(request.Id, cancellationToken) ?? request;
+        foreach (var vm in failed.DeliveredVms)
+        {
+            await _inventory.ReturnAsync(vm, cancellationToken);
+        }
+
+        return true;
     }
 
     private bool TryProvider(string poolName, [NotNullWhen(true)] out PoolOptions? pool, [NotNullWhen(true)] out IVmProvider? provider)

@@ -93,6 +93,12 @@ internal static partial class ManagerLog
     [LoggerMessage(EventIds.OnDemandFinished, LogLevel.Information, "[*] on-demand request {Id} is {Status}")]
     public static partial void OnDemandFinished(ILogger logger, string id, string status);
 
+    [LoggerMessage(EventIds.OnDemandVmFailed, LogLevel.Warning, "[!] [{Pool}] '{Vm}' of on-demand request {Id} failed ({Kind}): {Error}")]
+    public static partial void OnDemandVmFailed(ILogger logger, string pool, string vm, string id, string kind, string error);
+
+    [LoggerMessage(EventIds.OnDemandFailed, LogLevel.Warning, "[!] on-demand request {Id} failed: {Reason}")]
+    public static partial void OnDemandFailed(ILogger logger, string id, string reason);
+
     [LoggerMessage(EventIds.PoolReset, LogLevel.Information, "[*] [{Pool}] reset: {Count} ready and pending VMs drained")]
     public static partial void PoolDrained(ILogger logger, string pool, int count);
 

@@ -267,6 +267,10 @@ public sealed class PoolReconciler : IAsyncDisposable
                     {
                         Interlocked.Increment(ref leftPending);
                     }
+                    else
+                    {
+                        await RecordOnDemandFailureAsync(pool, vm.Name, vm.Get(VmFields.RequestId)!, "vanished", "not found in the provider", permanent: false, ct);
+                    }
                 }
 
                 return;
@@ -290,6 +294,11 @@ public sealed class PoolReconciler : IAsyncDisposable
                         if (!IsOnDemand(vm))
                         {
                             Interlocked.Increment(ref leftPending);
+                        }
+                        else
+                        {
+                            await RecordOnDemandFailureAsync(
+                                pool, vm.Name, vm.Get(VmFields.RequestId)!, "timeout", $"not ready within {timings.Timeout.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes: {result.Error ?? "not ready"}", permanent: false, ct);
                         }
 
                         lock (toDestroy)
@@ -454,7 +463,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         return null;
     }
 
-    private async Task CloneAsync(IVmProvider provider, PoolOptions pool, string name, PoolTimings timings, SemaphoreSlim slots)
+    private async Task CloneAsync(IVmProvider provider, PoolOptions pool, string name, PoolTimings timings, SemaphoreSlim slots, string? requestId = null)
     {
         var token = _stopping.Token;
         var started = _time.GetTimestamp();
@@ -503,6 +512,11 @@ public sealed class PoolReconciler : IAsyncDisposable
                 ManagerLog.CloneFailed(_logger, pool.Name, name, inner.Message);
             }
 
+            if (requestId is not null)
+            {
+                await RecordOnDemandFailureAsync(pool, name, requestId, "clone", ex.Message, PermanentErrors.IsPermanent(ex), token);
+            }
+
             var backoff = _backoff.AddOrUpdate(
                 pool.Name,
                 _ => CloneBackoff.First(_time.GetUtcNow(), timings),
@@ -517,6 +531,26 @@ public sealed class PoolReconciler : IAsyncDisposable
             _busy.TryRemove(name, out _);
             slots.Release();
             PoolNeedsPass?.Invoke(pool.Name);
+        }
+    }
+
+    /// <summary>Counts a failed VM against its on-demand request (<see cref="ManagerJobs"/> retries or fails the request).</summary>
+    private async Task RecordOnDemandFailureAsync(PoolOptions pool, string vm, string requestId, string kind, string error, bool permanent, CancellationToken cancellationToken)
+    {
+        if (_onDemand is null)
+        {
+            return;
+        }
+
+        ManagerLog.OnDemandVmFailed(_logger, pool.Name, vm, requestId, permanent ? kind + ", permanent" : kind, error);
+        try
+        {
+            await _onDemand.RecordFailureAsync(requestId, $"{vm}: {error}", permanent, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not counted: the request is retried once more than it should be, or ends at its TTL.
+            ManagerLog.CloneFailed(_logger, pool.Name, vm, "could not count the failure against on-demand request " + requestId + ": " + ex.Message);
         }
     }
 
@@ -557,7 +591,7 @@ public sealed class PoolReconciler : IAsyncDisposable
             }
 
             _busy[name] = 0;
-            Track(CloneAsync(provider, pool, name, timings, _onDemandSlots));
+            Track(CloneAsync(provider, pool, name, timings, _onDemandSlots, requestId));
             started++;
         }
 

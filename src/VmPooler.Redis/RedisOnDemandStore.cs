@@ -37,6 +37,15 @@ public sealed class RedisOnDemandStore(RedisConnection connection, TimeProvider 
         return 1
         """;
 
+    // KEYS: request. ARGV: error, permanent (1/0).
+    private const string FailureScript = """
+        if redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
+        redis.call('HINCRBY', KEYS[1], 'retry_count', 1)
+        redis.call('HSET', KEYS[1], 'last_error', ARGV[1])
+        if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'permanent_error', '1') end
+        return 1
+        """;
+
     private readonly RedisKeys _keys = connection.Keys;
 
     private IDatabase Db => connection.Database;
@@ -92,6 +101,9 @@ public sealed class RedisOnDemandStore(RedisConnection connection, TimeProvider 
                     fields.GetValueOrDefault("failure_reason"))
                 {
                     Delivered = delivered,
+                    RetryCount = int.TryParse(fields.GetValueOrDefault("retry_count"), CultureInfo.InvariantCulture, out var retries) ? retries : 0,
+                    LastError = fields.GetValueOrDefault("last_error"),
+                    PermanentError = fields.GetValueOrDefault("permanent_error") == "1",
                 };
             },
             timeProvider,
@@ -122,6 +134,12 @@ public sealed class RedisOnDemandStore(RedisConnection connection, TimeProvider 
                     [id, Name(from), Name(to), (long)keepFor.TotalMilliseconds, reason ?? ""]);
                 return (int)result == 1;
             },
+            timeProvider,
+            cancellationToken);
+
+    public Task<bool> RecordFailureAsync(string id, string error, bool permanent, CancellationToken cancellationToken)
+        => connection.GuardAsync(
+            async () => (int)await Db.ScriptEvaluateAsync(FailureScript, [_keys.OnDemand(id)], [error, permanent ? "1" : "0"]) == 1,
             timeProvider,
             cancellationToken);
 

@@ -84,11 +84,13 @@ public static class TelemetryExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapVmPoolerTelemetry(this IEndpointRouteBuilder endpoints, VmPoolerOptions options)
     {
+        // Probes and scrapes are not clients: an orchestrator's probe every few seconds from one address would otherwise use
+        // up that address's global_per_ip allowance and then see 429 instead of the health it asked for.
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = _ => false,
             ResponseWriter = HealthResponseWriter.WriteAsync,
-        });
+        }).DisableRateLimiting();
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
@@ -99,13 +101,14 @@ public static class TelemetryExtensions
                 [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
-        });
+        }).DisableRateLimiting();
 
         if (options.Metrics.Prometheus is { } prometheus)
         {
             var collector = endpoints.ServiceProvider.GetRequiredService<PrometheusCollector>();
-            endpoints.MapGet(prometheus.Endpoint, () => Results.Text(collector.Render(prometheus.MetricPrefix, prometheus.Instance), PrometheusTextWriter.ContentType));
-            endpoints.MapGet("/healthcheck", () => Results.Text("{\"ok\":true}", "application/json"));
+            endpoints.MapGet(prometheus.Endpoint, () => Results.Text(collector.Render(prometheus.MetricPrefix, prometheus.Instance), PrometheusTextWriter.ContentType))
+                .DisableRateLimiting();
+            endpoints.MapGet("/healthcheck", () => Results.Text("{\"ok\":true}", "application/json")).DisableRateLimiting();
         }
 
         return endpoints;

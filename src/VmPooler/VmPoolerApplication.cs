@@ -175,7 +175,8 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<IOnDemandStore>(),
                 sp.GetRequiredService<IPoolOverrideStore>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<ManagerJobs>>()));
+                sp.GetRequiredService<ILogger<ManagerJobs>>(),
+                sp.GetRequiredService<VmPoolerMetrics>()));
             services.AddSingleton(sp => new PoolManagerService(
                 options,
                 sp.GetRequiredService<IInventory>(),

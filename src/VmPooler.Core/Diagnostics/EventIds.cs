@@ -64,6 +64,8 @@ public static class EventIds
     public const int OnDemandFinished = 2028;
     public const int PoolReset = 2029;
     public const int TemplateChanged = 2030;
+    public const int OnDemandVmFailed = 2031;
+    public const int OnDemandFailed = 2032;
 
     // Providers
     public const int ProviderCall = 4001;

@@ -24,6 +24,13 @@ public interface IOnDemandStore
     /// for <paramref name="keepFor"/> from now. False when it was not in <paramref name="from"/>.
     /// </summary>
     Task<bool> SetStatusAsync(string id, OnDemandStatus from, OnDemandStatus to, TimeSpan keepFor, string? reason, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counts one failed VM of a pending request (a clone that failed, a VM that vanished or never became ready): adds one
+    /// to its <see cref="OnDemandRequest.RetryCount"/> and keeps <paramref name="error"/> as its last error, marked
+    /// <paramref name="permanent"/> when retrying cannot help. False (and no change) when the request is not pending.
+    /// </summary>
+    Task<bool> RecordFailureAsync(string id, string error, bool permanent, CancellationToken cancellationToken);
 }
 
 /// <summary>Where a request is in its life.</summary>
@@ -53,6 +60,15 @@ public sealed record OnDemandRequest(
     string? FailureReason = null)
 {
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Delivered { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>How many of its VMs failed so far (each failure is retried while this stays within <c>max_vm_retries</c>).</summary>
+    public int RetryCount { get; init; }
+
+    /// <summary>The error of the last failed VM, if any.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>True once a VM failed with an error that retrying cannot fix (see <see cref="PermanentErrors"/>).</summary>
+    public bool PermanentError { get; init; }
 
     /// <summary>Every VM delivered to the request, over all its entries.</summary>
     public IEnumerable<string> DeliveredVms => Delivered.Values.SelectMany(vms => vms);
@@ -141,6 +157,26 @@ public sealed class MemoryOnDemandStore(TimeProvider timeProvider) : IOnDemandSt
                 vms.Add(vm);
             }
 
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> RecordFailureAsync(string id, string error, bool permanent, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_requests.TryGetValue(id, out var entry) || entry.Request.Status != OnDemandStatus.Pending)
+            {
+                return Task.FromResult(false);
+            }
+
+            var request = entry.Request with
+            {
+                RetryCount = entry.Request.RetryCount + 1,
+                LastError = error,
+                PermanentError = entry.Request.PermanentError || permanent,
+            };
+            _requests[id] = (request, entry.Delivered, entry.KeepUntil);
             return Task.FromResult(true);
         }
     }

@@ -58,6 +58,28 @@ public class RateLimitAndOpenApiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RateLimit_ProbesAndScrapes_NeverLimitedNorCounted()
+    {
+        await using var server = await VmPoolerServer.StartAsync(Limited + "\n:prometheus:\n  prometheus_endpoint: '/prometheus'\n", VmPoolerRole.Api, output: output);
+
+        foreach (var path in new[] { "healthz", "readyz", "healthcheck", "prometheus" })
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                (await server.GetAsync(path)).Status.ShouldBe(HttpStatusCode.OK, $"/{path}, request {i + 1}");
+            }
+        }
+
+        // The client's global_per_ip allowance (3) is untouched by the 40 probes.
+        for (var i = 0; i < 3; i++)
+        {
+            (await server.GetAsync("api/v3/totalrunning")).ShouldBeJson(HttpStatusCode.OK);
+        }
+
+        (await server.GetAsync("api/v3/totalrunning")).Status.ShouldBe((HttpStatusCode)429);
+    }
+
+    [Fact]
     public async Task RateLimit_Off_ByDefault()
     {
         await using var server = await VmPoolerServer.StartAsync(TestConfigs.ApiPools, VmPoolerRole.Api, output: output);

@@ -63,6 +63,30 @@ public class OnDemandLifecycleTests(ITestOutputHelper output)
         ready.Object["od"]!["hostname"]!.AsArray().Count.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task OnDemand_ClonesAlwaysFail_RequestFailsAfterMaxVmRetriesWithTheReason()
+    {
+        var yaml = Yaml()
+            .Replace("    createvm_min_time: 0.01", "    createvm_fail_percent: 100\n    createvm_min_time: 0.01", StringComparison.Ordinal)
+            .Replace("  check_loop_delay_min: 0.1", "  max_vm_retries: 1\n  check_loop_delay_min: 0.1", StringComparison.Ordinal)
+            // No clones of the pool's own: their failures would keep the pool's clone back-off armed and delay the retry.
+            .Replace("    size: 2", "    size: 0", StringComparison.Ordinal);
+        await using var server = await VmPoolerServer.StartAsync(yaml, VmPoolerRole.All, output: output);
+
+        (await server.PostAsync("api/v3/ondemandvm", $$"""{"{{Pool}}": 1, "request_id": "doomed-1"}""")).ShouldBeJson(HttpStatusCode.Created);
+
+        ApiResponse? last = null;
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () => (last = await server.GetAsync("api/v3/ondemandvm/doomed-1")).Status == HttpStatusCode.OK,
+            "the request fails once its retries are used up (long before its 5-minute TTL)",
+            Patience);
+        last!.ShouldBeJson(HttpStatusCode.OK);
+        last.Object["ready"]!.GetValue<bool>().ShouldBeFalse();
+        var reason = last.Object["failure_reason"]!.GetValue<string>();
+        reason.ShouldContain("2 instances failed, more than max_vm_retries (1)");
+        reason.ShouldContain("injected create_vm failure");
+    }
+
     private static async Task<JsonObject> PoolStatusAsync(VmPoolerServer server)
         => (await server.GetAsync("api/v3/status?view=pools")).ShouldBeJson(HttpStatusCode.OK).Object["pools"]![Pool]!.AsObject();
 

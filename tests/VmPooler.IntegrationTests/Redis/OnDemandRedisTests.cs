@@ -177,6 +177,30 @@ public sealed class OnDemandRedisTests(RedisFixtures redis, ITestOutputHelper ou
         (await store.SetStatusAsync("missing", OnDemandStatus.Pending, OnDemandStatus.Deleted, TimeSpan.FromDays(1), null, None)).ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task RecordFailure_CountsOnPendingRequestsOnly_KeepsTheLastErrorAndThePermanentMark(string target)
+    {
+        var store = await StoreAsync(target);
+        (await store.CreateAsync(Request("fail", Debian), None)).ShouldBeTrue();
+
+        (await store.RecordFailureAsync("fail", "vm-a: datastore busy", permanent: false, None)).ShouldBeTrue();
+        (await store.RecordFailureAsync("fail", "vm-b: template not found", permanent: true, None)).ShouldBeTrue();
+        (await store.RecordFailureAsync("fail", "vm-c: clone timed out", permanent: false, None)).ShouldBeTrue();
+
+        var read = (await store.GetAsync("fail", None)).ShouldNotBeNull();
+        read.RetryCount.ShouldBe(3);
+        read.LastError.ShouldBe("vm-c: clone timed out");
+        read.PermanentError.ShouldBeTrue("a permanent failure stays marked whatever follows");
+
+        (await store.SetStatusAsync("fail", OnDemandStatus.Pending, OnDemandStatus.Failed, TimeSpan.FromDays(1), "gave up", None)).ShouldBeTrue();
+        (await store.RecordFailureAsync("fail", "vm-d: late", permanent: false, None)).ShouldBeFalse("the request is no longer pending");
+        (await store.GetAsync("fail", None)).ShouldNotBeNull().RetryCount.ShouldBe(3);
+        (await store.RecordFailureAsync("never-created", "x", permanent: false, None)).ShouldBeFalse();
+        (await store.GetAsync("never-created", None)).ShouldBeNull("counting a failure never creates a request");
+    }
+
     [Fact]
     public async Task SetStatus_RacingDeleteAndReady_ExactlyOneWins()
     {

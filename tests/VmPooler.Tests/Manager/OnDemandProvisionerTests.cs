@@ -20,12 +20,12 @@ public class OnDemandProvisionerTests
     /// <summary>A harness with a reconciler and jobs that share one on-demand store and one override store.</summary>
     private sealed class Rig : IAsyncDisposable
     {
-        public Rig(int size, TimeSpan boot, double ttlMinutes = 5)
+        public Rig(int size, TimeSpan boot, double ttlMinutes = 5, int maxVmRetries = 3)
         {
             Harness = new ReconcilerHarness(
                 size,
                 new DummyProviderOptions { BootMinTime = boot, BootMaxTime = boot },
-                new GlobalOptions { OnDemandRequestTtlMinutes = ttlMinutes });
+                new GlobalOptions { OnDemandRequestTtlMinutes = ttlMinutes, MaxVmRetries = maxVmRetries });
             Store = new MemoryOnDemandStore(Harness.Time);
             Reconciler = new PoolReconciler(
                 Harness.Options, Harness.Inventory, [Harness.Provider], Harness.Time, Harness.Log, overrides: Overrides, onDemand: Store);
@@ -76,6 +76,91 @@ public class OnDemandProvisionerTests
             await Harness.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task RunOnDemand_ClonesKeepFailing_RetriedMaxVmRetriesTimesThenTheRequestFails()
+    {
+        await using var rig = new Rig(size: 0, Boot, ttlMinutes: 24 * 60, maxVmRetries: 2);
+        rig.Harness.Provider.CreateFailure = _ => new InvalidOperationException("datastore busy");
+        await rig.CreateAsync("r1", 1);
+
+        for (var round = 0; round < 6; round++)
+        {
+            await rig.OnDemandAsync();
+            rig.Harness.Time.Advance(TimeSpan.FromMinutes(30)); // past the pool's clone back-off
+        }
+
+        rig.Harness.Provider.Calls(nameof(rig.Harness.Provider.CreateVmAsync)).ShouldBe(3, "the first clone and max_vm_retries (2) retries");
+        var request = await rig.RequestAsync("r1");
+        request.Status.ShouldBe(OnDemandStatus.Failed);
+        request.RetryCount.ShouldBe(3);
+        request.FailureReason.ShouldNotBeNull();
+        request.FailureReason.ShouldContain("3 instances failed, more than max_vm_retries (2)");
+        request.FailureReason.ShouldContain("datastore busy");
+        (await rig.OnDemandVmsAsync("r1")).ShouldBeEmpty("no VM of the failed clones is left tracked");
+    }
+
+    [Fact]
+    public async Task RunOnDemand_PermanentCloneError_FailsTheRequestWithoutRetrying()
+    {
+        await using var rig = new Rig(size: 0, Boot, ttlMinutes: 24 * 60);
+        rig.Harness.Provider.CreateFailure = _ => new InvalidOperationException("template 'tpl' not found in datacenter 'dc1'");
+        await rig.CreateAsync("r1", 2);
+
+        for (var round = 0; round < 4; round++)
+        {
+            await rig.OnDemandAsync();
+            rig.Harness.Time.Advance(TimeSpan.FromMinutes(30));
+        }
+
+        rig.Harness.Provider.Calls(nameof(rig.Harness.Provider.CreateVmAsync)).ShouldBe(2, "both clones of the first round, and no retry");
+        var request = await rig.RequestAsync("r1");
+        request.Status.ShouldBe(OnDemandStatus.Failed);
+        request.PermanentError.ShouldBeTrue();
+        request.FailureReason!.ShouldContain("retrying cannot fix: ");
+        request.FailureReason!.ShouldContain("template 'tpl' not found");
+    }
+
+    [Fact]
+    public async Task RunOnDemand_OneCloneFailsThenSucceeds_TheRetryCompletesTheRequest()
+    {
+        await using var rig = new Rig(size: 0, Boot, ttlMinutes: 24 * 60);
+        var failures = 1;
+        rig.Harness.Provider.CreateFailure = _ => Interlocked.Decrement(ref failures) >= 0 ? new InvalidOperationException("clone task failed: host busy") : null;
+        await rig.CreateAsync("r1", 2);
+
+        await rig.OnDemandAsync();
+        (await rig.RequestAsync("r1")).RetryCount.ShouldBe(1);
+        rig.Harness.Time.Advance(TimeSpan.FromMinutes(30));
+        await rig.OnDemandAsync();
+        rig.Harness.Time.Advance(Boot + TimeSpan.FromSeconds(1));
+        await rig.PassAsync();
+        await rig.OnDemandAsync();
+
+        rig.Harness.Provider.Calls(nameof(rig.Harness.Provider.CreateVmAsync)).ShouldBe(3);
+        var request = await rig.RequestAsync("r1");
+        request.Status.ShouldBe(OnDemandStatus.Ready);
+        request.DeliveredVms.Count().ShouldBe(2);
+        request.LastError!.ShouldContain("clone task failed: host busy");
+    }
+
+    [Theory]
+    [InlineData("InvalidOperationException", "Template 'debian-12' not found", true)]
+    [InlineData("InvalidOperationException", "folder 'vmpooler/pool1' not found", true)]
+    [InlineData("InvalidOperationException", "datastore 'ds9' was not found", true)]
+    [InlineData("IOException", "/var/lib/images/base.qcow2 does not exist", true)]
+    [InlineData("VSphereFault", "Permission to perform this operation was denied", true)]
+    [InlineData("VSphereFault", "Authentication failed for user vmpooler", true)]
+    [InlineData("InvalidOperationException", "invalid login credentials", true)]
+    [InlineData("InvalidOperationException", "configuration error in pool tiny", true)]
+    [InlineData("ArgumentException", "anything at all", true)]
+    [InlineData("FileNotFoundException", "base image missing", true)]
+    [InlineData("TimeoutException", "the provider did not answer within 60 seconds", false)]
+    [InlineData("DummyProviderException", "dummy provider: injected create_vm failure", false)]
+    [InlineData("InvalidOperationException", "failed to obtain an IP address after the clone", false)]
+    [InlineData("IOException", "Address already in use", false)]
+    public void PermanentErrors_TellWhatRetryingCannotFix(string errorClass, string message, bool permanent)
+        => PermanentErrors.IsPermanent(errorClass, message).ShouldBe(permanent);
 
     [Fact]
     public async Task RunOnDemand_PendingRequest_StartsItsClonesOnceAndTagsThem()

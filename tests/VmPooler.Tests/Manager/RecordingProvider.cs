@@ -19,8 +19,13 @@ internal sealed class RecordingProvider(IVmProvider inner) : IVmProvider
     public Task<IReadOnlyList<string>> VmsInPoolAsync(PoolOptions pool, CancellationToken cancellationToken)
         => Count(nameof(VmsInPoolAsync), () => inner.VmsInPoolAsync(pool, cancellationToken));
 
+    /// <summary>When set and it returns an exception for a VM name, the clone fails with that exception.</summary>
+    public Func<string, Exception?>? CreateFailure { get; set; }
+
     public Task<ProviderVm> CreateVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
-        => Count(nameof(CreateVmAsync), () => inner.CreateVmAsync(pool, vmName, cancellationToken));
+        => Count(nameof(CreateVmAsync), () => CreateFailure?.Invoke(vmName) is { } failure
+            ? Task.FromException<ProviderVm>(failure)
+            : inner.CreateVmAsync(pool, vmName, cancellationToken));
 
     public Task<string?> GetVmIpAddressAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
         => Count(nameof(GetVmIpAddressAsync), () => IpOverride is { } ip ? Task.FromResult(ip(vmName)) : inner.GetVmIpAddressAsync(pool, vmName, cancellationToken));
