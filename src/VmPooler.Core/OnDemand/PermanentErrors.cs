@@ -29,7 +29,7 @@ public static partial class PermanentErrors
         => (errorClass is not null && PermanentTypes.Contains(errorClass)) || (message is not null && PermanentMessage().IsMatch(message));
 
     [GeneratedRegex(
-        @"template\b.*\bnot found|does not exist|invalid\b.*\bpath|(folder|datastore|resource pool|cluster)\b.*\bnot found|permission\b.*\bdenied|authentication\b.*\bfailed|invalid\b.*\bcredentials|configuration\b.*\berror",
+        @"template\b.*\bnot found|does not exist|invalid\b.*\bpath|(folder|datastore|resource pool|cluster|clone target|datacenter)\b.*\bnot found|permission\b.*\bdenied|authentication\b.*\bfailed|invalid\b.*\bcredentials|configuration\b.*\berror|\bInvalidLogin\b|username or password is wrong|\bno clone target\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex PermanentMessage();
 }

@@ -133,7 +133,7 @@ public sealed partial class VSphereProvider
                 {
                     // Another clone created it first.
                     next = await Client.FindByInventoryPathAsync(VmPath(datacenter, path), cancellationToken)
-                        ?? throw new VSphereException($"folder '{path}' exists and does not", ex.FaultType, ex);
+                        ?? throw new VSphereException($"folder '{path}' was reported as created by someone else (DuplicateName) but is not at its inventory path", ex.FaultType, ex);
                 }
             }
 
