@@ -49,6 +49,13 @@ public static class HttpPipeline
 
         app.Use((context, next) =>
         {
+            // HEAD is GET without the body (RFC 9110 §9.3.2), so probes and `curl -I` work on every GET route, which are
+            // mapped for GET only. Kestrel knows the request came as HEAD and sends the headers alone.
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Request.Method = HttpMethods.Get;
+            }
+
             // Trailing slash is optional on every route except POST /api/v3/token and the dashboard (spec §2.2).
             var path = context.Request.Path.Value;
             if (path is { Length: > 1 } && path.EndsWith('/')

@@ -41,6 +41,30 @@ public class RoutingTests(ApiServerFixture fixture) : IClassFixture<ApiServerFix
     }
 
     [Theory]
+    [InlineData("api/v3/status")]
+    [InlineData("api/v1/vm")]
+    [InlineData("healthz")]
+    [InlineData("dashboard/")]
+    public async Task Head_OnAGetRoute_SameStatusAndHeadersAsGetWithoutBody(string path)
+    {
+        using var get = await Server.Client.GetAsync(path);
+        using var head = await Server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        head.StatusCode.ShouldBe(HttpStatusCode.OK);
+        head.Content.Headers.ContentType!.MediaType.ShouldBe(get.Content.Headers.ContentType!.MediaType);
+        (await head.Content.ReadAsByteArrayAsync()).ShouldBeEmpty();
+        (await get.Content.ReadAsByteArrayAsync()).ShouldNotBeEmpty();
+    }
+
+    [Fact]
+    public async Task Head_OnAnUnknownRoute_404()
+    {
+        using var head = await Server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "api/v3/nosuchroute"));
+
+        head.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
     [InlineData("GET", "/nosuchroute")]
     [InlineData("POST", "/nosuchroute")]
     [InlineData("GET", "/api/v3/nosuchroute")]
