@@ -15,7 +15,7 @@ namespace VmPooler.Api.Auth;
 /// cannot be reached, times out, or refuses the service account is <see cref="AuthResult.Unavailable"/>: the answer
 /// "wrong password" would be a lie then. One connection serves all the binds of one authentication.
 /// </summary>
-internal sealed class LdapAuthenticator : IAuthenticator
+internal sealed class LdapAuthenticator : IAuthenticator, IDisposable
 {
     /// <summary>LDAP_SERVER_DOWN, libldap's code for a connection that failed or broke.</summary>
     private const int ServerDown = 81;
@@ -27,11 +27,40 @@ internal sealed class LdapAuthenticator : IAuthenticator
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
+    /// <summary>The CAs trusted besides the system's: <c>ca_path</c>, or a private copy of <c>ca_file</c>.</summary>
+    private readonly string? _trustedDirectory;
+
+    /// <summary>The private directory made for <c>ca_file</c> (deleted on dispose).</summary>
+    private readonly DirectoryInfo? _caFileDirectory;
+
     public LdapAuthenticator(LdapSettings settings, ILogger<LdapAuthenticator> logger, TimeProvider time)
     {
         _settings = settings;
         _logger = logger;
         _time = time;
+        if (settings.CaFile is { } caFile)
+        {
+            // libldap takes extra CAs per connection only as a directory, and trusts every certificate in it: a private
+            // directory (mode 0700) holding just this file, so nothing else beside ca_file is trusted.
+            _caFileDirectory = Directory.CreateTempSubdirectory("vmpooler-ldap-ca-");
+            File.Copy(caFile, Path.Combine(_caFileDirectory.FullName, "ca.pem"));
+            _trustedDirectory = _caFileDirectory.FullName;
+        }
+        else
+        {
+            _trustedDirectory = settings.CaPath;
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _caFileDirectory?.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     public async Task<AuthResult> AuthenticateAsync(string username, string password, CancellationToken cancellationToken)
@@ -126,12 +155,30 @@ internal sealed class LdapAuthenticator : IAuthenticator
         {
             connection.SessionOptions.ProtocolVersion = 3;
             connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
+            // (Windows' LDAP client has no per-connection CAs: there the system store decides alone.)
+            if (_settings.Encryption != LdapEncryption.None && _trustedDirectory is not null && !OperatingSystem.IsWindows())
+            {
+                connection.SessionOptions.TrustedCertificatesDirectory = _trustedDirectory;
+                connection.SessionOptions.StartNewTlsSessionContext();
+            }
+
             switch (_settings.Encryption)
             {
                 case LdapEncryption.SimpleTls:
                     connection.SessionOptions.SecureSocketLayer = true;
                     break;
                 case LdapEncryption.StartTls:
+                    // The Linux client connects on the first operation, and StartTLS on a handle that never connected
+                    // fails with "server unavailable": an anonymous read of the root DSE (no attributes, nothing
+                    // secret) opens the connection first. A refusal of the read itself does not matter.
+                    try
+                    {
+                        connection.SendRequest(new SearchRequest("", "(objectClass=*)", SearchScope.Base, "1.1"));
+                    }
+                    catch (DirectoryOperationException)
+                    {
+                    }
+
                     connection.SessionOptions.StartTransportLayerSecurity(null);
                     break;
             }

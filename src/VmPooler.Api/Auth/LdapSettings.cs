@@ -27,6 +27,15 @@ internal sealed record LdapSettings
 
     public LdapEncryption Encryption { get; init; } = LdapEncryption.None;
 
+    /// <summary>
+    /// <c>encryption.tls_options.ca_file</c>: a PEM file of the CA(s) that signed the server's certificate, trusted besides
+    /// the system's store. Read once at start-up.
+    /// </summary>
+    public string? CaFile { get; init; }
+
+    /// <summary><c>encryption.tls_options.ca_path</c>: a directory of PEM CA certificates, trusted besides the system's store.</summary>
+    public string? CaPath { get; init; }
+
     /// <summary><c>service_account_hash</c>: when set, users are found by a search instead of a guessed DN.</summary>
     public LdapServiceAccount? ServiceAccount { get; init; }
 
@@ -90,17 +99,19 @@ internal sealed record LdapSettings
             Bases = bases,
             UserObjects = userObjects,
             Encryption = ParseEncryption(Get(ldap, "encryption")),
+            CaFile = TlsOption(Get(ldap, "encryption"), "ca_file", File.Exists, "no such file"),
+            CaPath = TlsOption(Get(ldap, "encryption"), "ca_path", Directory.Exists, "no such directory"),
             ServiceAccount = ParseServiceAccount(Get(ldap, "service_account_hash")),
             Timeout = timeout,
         };
     }
 
     /// <summary>
-    /// <c>encryption</c> is a hash handed to Ruby's Net::LDAP (<c>{method: simple_tls, tls_options: {...}}</c>). Only
-    /// <c>method</c> is honoured; <c>tls_options</c> (protocol versions, ciphers, CA files) is ignored: the
-    /// certificate is checked against the system trust store by libldap (<c>TLS_CACERT</c> in <c>/etc/ldap/ldap.conf</c>
-    /// or <c>LDAPTLS_CACERT</c>), and .NET/OpenSSL negotiate the protocol version. Symbol values (<c>:simple_tls</c>)
-    /// keep their colon in the raw settings, so it is dropped here.
+    /// <c>encryption</c> is a hash handed to Ruby's Net::LDAP (<c>{method: simple_tls, tls_options: {...}}</c>). Of
+    /// <c>tls_options</c> only <c>ca_file</c> and <c>ca_path</c> are honoured (see <see cref="TlsOption"/>); protocol
+    /// versions and ciphers are negotiated by libldap, and the certificate is always verified (the system trust store:
+    /// <c>TLS_CACERT</c> in <c>/etc/ldap/ldap.conf</c> or <c>LDAPTLS_CACERT</c>, plus the given CAs). Symbol values
+    /// (<c>:simple_tls</c>) keep their colon in the raw settings, so it is dropped here.
     /// </summary>
     internal static LdapEncryption ParseEncryption(object? encryption)
     {
@@ -127,6 +138,37 @@ internal sealed record LdapSettings
             },
             _ => throw new ArgumentException("auth.ldap.encryption.method: must be simple_tls or start_tls", nameof(encryption)),
         };
+    }
+
+    /// <summary><c>encryption.tls_options.&lt;name&gt;</c> as a path that must pass <paramref name="exists"/>; null when absent.</summary>
+    private static string? TlsOption(object? encryption, string name, Func<string, bool> exists, string missing)
+    {
+        if (encryption is not IReadOnlyDictionary<string, object?> hash || Get(hash, "tls_options") is not { } options)
+        {
+            return null;
+        }
+
+        if (options is string empty && empty.Length == 0)
+        {
+            return null;
+        }
+
+        if (options is not IReadOnlyDictionary<string, object?> tlsOptions)
+        {
+            throw new ArgumentException("auth.ldap.encryption.tls_options: must be a mapping", nameof(encryption));
+        }
+
+        if (Get(tlsOptions, name) is not { } value || (value is string blank && blank.Length == 0))
+        {
+            return null;
+        }
+
+        if (value is not string path || !exists(path))
+        {
+            throw new ArgumentException($"auth.ldap.encryption.tls_options.{name}: {missing} ({value})", nameof(encryption));
+        }
+
+        return Path.GetFullPath(path);
     }
 
     private static LdapServiceAccount? ParseServiceAccount(object? value)

@@ -42,20 +42,35 @@ public sealed class SlapdServer : IAsyncDisposable
     private readonly string _directory;
     private Process? _process;
 
-    private SlapdServer(int port, string directory)
+    private SlapdServer(int port, string directory, int? tlsPort)
     {
         Port = port;
+        TlsPort = tlsPort;
         _directory = directory;
     }
 
+    /// <summary>The plain LDAP port (StartTLS is offered on it when the server has TLS).</summary>
     public int Port { get; }
 
-    public static async Task<SlapdServer> StartNewAsync()
+    /// <summary>The LDAPS port (TLS from the first byte), when started with TLS.</summary>
+    public int? TlsPort { get; }
+
+    /// <summary>With TLS: the PEM of the throw-away CA that signed the server's certificate (for 127.0.0.1).</summary>
+    public string CaFile => Path.Combine(_directory, "ca.pem");
+
+    /// <summary>With TLS: the PEM of another CA, which did not sign the server's certificate.</summary>
+    public string OtherCaFile => Path.Combine(_directory, "other-ca.pem");
+
+    /// <param name="tls">
+    /// Also serve TLS: LDAPS on <see cref="TlsPort"/> and StartTLS on <see cref="Port"/>, with a certificate for 127.0.0.1
+    /// signed by a CA made for this server (<see cref="CaFile"/>).
+    /// </param>
+    public static async Task<SlapdServer> StartNewAsync(bool tls = false)
     {
         var slapd = FindSbin("slapd") ?? throw new InvalidOperationException(
             "slapd is not installed: apt-get install -y slapd ldap-utils (the LDAP tests need a real OpenLDAP server)");
         var directory = Directory.CreateTempSubdirectory("vmpooler-slapd-").FullName;
-        var server = new SlapdServer(RedisServer.FreePort(), directory);
+        var server = new SlapdServer(RedisServer.FreePort(), directory, tls ? RedisServer.FreePort() : null);
         try
         {
             await server.InitialiseAsync(slapd);
@@ -74,10 +89,22 @@ public sealed class SlapdServer : IAsyncDisposable
     private async Task InitialiseAsync(string slapd)
     {
         Directory.CreateDirectory(Path.Combine(_directory, "data"));
+        var tlsConfig = "";
+        if (TlsPort is not null)
+        {
+            await TestCertificates.WriteServerCertificateAsync(_directory, CaFile, OtherCaFile);
+            tlsConfig = $"""
+                TLSCACertificateFile {CaFile}
+                TLSCertificateFile {_directory}/server.pem
+                TLSCertificateKeyFile {_directory}/server.key
+                """;
+        }
+
         var config = $"""
             include /etc/ldap/schema/core.schema
             include /etc/ldap/schema/cosine.schema
             include /etc/ldap/schema/inetorgperson.schema
+            {tlsConfig}
             pidfile {_directory}/slapd.pid
             argsfile {_directory}/slapd.args
             modulepath /usr/lib/ldap
@@ -127,7 +154,8 @@ public sealed class SlapdServer : IAsyncDisposable
         };
 
         // -d keeps slapd in the foreground (no fork), so the Process we hold is the server itself.
-        foreach (var argument in new[] { "-d", "0", "-f", ConfigFile, "-h", $"ldap://127.0.0.1:{Port}/" })
+        var urls = TlsPort is { } tlsPort ? $"ldap://127.0.0.1:{Port}/ ldaps://127.0.0.1:{tlsPort}/" : $"ldap://127.0.0.1:{Port}/";
+        foreach (var argument in new[] { "-d", "0", "-f", ConfigFile, "-h", urls })
         {
             info.ArgumentList.Add(argument);
         }
