@@ -41,9 +41,6 @@ public static class ApiResults
     /// </summary>
     public static IResult Message(int statusCode, string message) => new JsonResponse(statusCode, JsonValue.Create(message));
 
-    /// <summary>501 with a message, for routes this version does not implement yet.</summary>
-    public static IResult NotImplemented(string what)
-        => Error(StatusCodes.Status501NotImplemented, $"{what} is not implemented in this version of vmpooler");
 
     /// <summary>Writes a JSON body straight to a response (for middleware, where no <see cref="IResult"/> runs).</summary>
     public static Task WriteAsync(HttpResponse response, int statusCode, JsonNode body)
