@@ -15,6 +15,7 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly ConnectionMultiplexer _multiplexer;
     private readonly ILogger _logger;
+    private volatile string? _lastFailure;
 
     private RedisConnection(ConnectionMultiplexer multiplexer, RedisOptions options, ILogger logger)
     {
@@ -22,8 +23,16 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         _logger = logger;
         Options = options;
         Keys = new RedisKeys(options.KeyPrefix);
-        _multiplexer.ConnectionFailed += (_, e) => LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString());
-        _multiplexer.ConnectionRestored += (_, e) => LogConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+        _multiplexer.ConnectionFailed += (_, e) =>
+        {
+            _lastFailure = e.FailureType.ToString();
+            LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString());
+        };
+        _multiplexer.ConnectionRestored += (_, e) =>
+        {
+            _lastFailure = null;
+            LogConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+        };
     }
 
     public RedisOptions Options { get; }
@@ -44,7 +53,9 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     {
         if (!IsConnected)
         {
-            throw new InventoryUnavailableException("the inventory (Redis) is unavailable: not connected");
+            // The failure says why (e.g. AuthenticationFailure for a wrong password, SocketFailure for a server that is down).
+            throw new InventoryUnavailableException(
+                "the inventory (Redis) is unavailable: not connected" + (_lastFailure is { } failure ? $" ({failure})" : ""));
         }
 
         var timeout = TimeSpan.FromSeconds(Options.OperationTimeoutSeconds);
@@ -93,7 +104,19 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             configuration.EndPoints.Add(endpoint);
         }
 
-        return new RedisConnection(ConnectionMultiplexer.Connect(configuration), options, logger);
+        // The client raises no event for a first connection that fails; its connect log says why ("… faulted:
+        // AuthenticationFailure on PING"), so a wrong password is named at start-up and in every 503 until it connects.
+        using var log = new StringWriter();
+        var multiplexer = ConnectionMultiplexer.Connect(configuration, log);
+        var connection = new RedisConnection(multiplexer, options, logger);
+        if (!multiplexer.IsConnected)
+        {
+            var failure = FaultPattern().Matches(log.ToString()).LastOrDefault()?.Groups[1].Value ?? "no answer";
+            connection._lastFailure ??= failure;
+            LogFirstConnectFailed(logger, string.Join(",", options.Endpoints), failure, failure == "AuthenticationFailure" ? " (check redis.password)" : "");
+        }
+
+        return connection;
     }
 
     /// <summary>Loads a script from the assembly's resources, with the shared prelude in front for per-pool scripts.</summary>
@@ -124,4 +147,10 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     [LoggerMessage(3002, LogLevel.Information, "[redis] connection to {Endpoint} restored")]
     private static partial void LogConnectionRestored(ILogger logger, string endpoint);
+
+    [LoggerMessage(3003, LogLevel.Warning, "[redis] could not connect to {Endpoints}: {Failure}{Hint}; retrying in the background")]
+    private static partial void LogFirstConnectFailed(ILogger logger, string endpoints, string failure, string hint);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"faulted: (\w+)")]
+    private static partial System.Text.RegularExpressions.Regex FaultPattern();
 }

@@ -113,7 +113,8 @@ public sealed class RedisServer : IAsyncDisposable
             await stream.WriteAsync("PING\r\n"u8.ToArray());
             var buffer = new byte[16];
             var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
-            return read > 0 && buffer[0] == (byte)'+';
+            // +PONG, or -NOAUTH from a server started with --requirepass: either way it answers.
+            return read > 0 && (buffer[0] == (byte)'+' || System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("-NOAUTH", StringComparison.Ordinal));
         }
         catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
         {
