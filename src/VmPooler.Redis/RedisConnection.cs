@@ -104,6 +104,12 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             configuration.EndPoints.Add(endpoint);
         }
 
+        if (options.Username is { Length: > 0 } username && username != "default")
+        {
+            // StackExchange.Redis 1.2.6 (the version available here) sends AUTH with the password alone.
+            LogUsernameIgnored(logger, username);
+        }
+
         // The client raises no event for a first connection that fails; its connect log says why ("… faulted:
         // AuthenticationFailure on PING"), so a wrong password is named at start-up and in every 503 until it connects.
         using var log = new StringWriter();
@@ -150,6 +156,9 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     [LoggerMessage(3003, LogLevel.Warning, "[redis] could not connect to {Endpoints}: {Failure}{Hint}; retrying in the background")]
     private static partial void LogFirstConnectFailed(ILogger logger, string endpoints, string failure, string hint);
+
+    [LoggerMessage(3004, LogLevel.Warning, "[redis] redis.username '{Username}' is not used: this client authenticates as Redis's default user with redis.password")]
+    private static partial void LogUsernameIgnored(ILogger logger, string username);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"faulted: (\w+)")]
     private static partial System.Text.RegularExpressions.Regex FaultPattern();
