@@ -17,7 +17,11 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
 
     public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy, VSphere, Qemu];
 
-    public IReadOnlyList<string> Validate(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools)
+    public IReadOnlyList<string> Validate(
+        ProviderOptions provider,
+        IReadOnlyList<(int Index, PoolOptions Pool)> pools,
+        IReadOnlyDictionary<string, object?>? globalConfig = null,
+        GlobalOptions? global = null)
     {
         var errors = new List<string>();
         switch (provider.ProviderClass.ToLowerInvariant())
@@ -26,7 +30,7 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
                 DummyProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
                 break;
             case VSphere:
-                ValidateVSphere(provider, pools, errors);
+                ValidateVSphere(provider, pools, globalConfig, global, errors);
                 break;
             case Qemu:
                 var qemu = QemuProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
@@ -60,9 +64,16 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
         };
     }
 
-    private static void ValidateVSphere(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools, List<string> errors)
+    private static void ValidateVSphere(
+        ProviderOptions provider,
+        IReadOnlyList<(int Index, PoolOptions Pool)> pools,
+        IReadOnlyDictionary<string, object?>? globalConfig,
+        GlobalOptions? global,
+        List<string> errors)
     {
-        VSphereProviderOptions.Parse(provider, null, null, pools.Count, errors);
+        // The :config: settings the provider reads (manage_host_selection, utilization_limit, create_linked_clones, …)
+        // are checked here, so a bad one is a load error naming its key rather than a failure when the provider starts.
+        VSphereProviderOptions.Parse(provider, globalConfig, global, pools.Count, errors);
         var folders = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (index, pool) in pools)
         {

@@ -167,6 +167,9 @@ public sealed class VSphereProviderTests(VcsimFixture fixture) : IClassFixture<V
                 username: 'vmpooler'
                 insecure: 'maybe'
                 connection_pool_size: 0
+            :config:
+              utilization_limit: 150
+              manage_host_selection: 'maybe'
             :pools:
               - name: 'a'
                 provider: 'vsphere'
@@ -199,6 +202,9 @@ public sealed class VSphereProviderTests(VcsimFixture fixture) : IClassFixture<V
         error.Errors.ShouldContain(e => e.StartsWith("pools[0].ready_check:", StringComparison.Ordinal));
         error.Errors.ShouldContain(e => e.StartsWith("pools[2].folder:", StringComparison.Ordinal) && e.Contains("pools[1]", StringComparison.Ordinal));
         error.Errors.ShouldContain(e => e.StartsWith("pools[3].template: is required", StringComparison.Ordinal));
+        // The :config: settings the provider reads are checked at load too (they used to fail only at start-up, unhandled).
+        error.Errors.ShouldContain(e => e.StartsWith("config.utilization_limit:", StringComparison.Ordinal));
+        error.Errors.ShouldContain(e => e.StartsWith("config.manage_host_selection:", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -66,7 +66,8 @@ public static class RateLimiting
     public static string Classify(HttpRequest request)
     {
         var path = request.Path.Value ?? "";
-        var vmPath = path.Contains("/vm", StringComparison.OrdinalIgnoreCase);
+        // VM routes, and the on-demand ones (spec §2.9: vm_creation includes /ondemandvm, whose path has no "/vm").
+        var vmPath = path.Contains("/vm", StringComparison.OrdinalIgnoreCase) || path.Contains("/ondemandvm", StringComparison.OrdinalIgnoreCase);
         if (HttpMethods.IsPost(request.Method) && vmPath)
         {
             return "vm_creation";

@@ -232,7 +232,8 @@ internal sealed partial class ConfigMapper
     }
 
     /// <summary>Lets the provider factory check each instance and the pools using it.</summary>
-    private void ValidateProviders(Dictionary<string, ProviderOptions> providers, List<(int Index, PoolOptions Pool)> pools)
+    private void ValidateProviders(
+        Dictionary<string, ProviderOptions> providers, List<(int Index, PoolOptions Pool)> pools, Dictionary<string, object?>? rawConfig, GlobalOptions global)
     {
         if (_factory is null)
         {
@@ -244,7 +245,7 @@ internal sealed partial class ConfigMapper
             if (ClassExists(provider.ProviderClass))
             {
                 var users = pools.FindAll(entry => string.Equals(entry.Pool.Provider, provider.Name, StringComparison.Ordinal));
-                _reader.AddRange(_factory.Validate(provider, users));
+                _reader.AddRange(_factory.Validate(provider, users, rawConfig, global));
             }
         }
     }

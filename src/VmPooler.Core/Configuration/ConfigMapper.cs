@@ -35,11 +35,12 @@ internal sealed partial class ConfigMapper
     /// <summary>Types and validates <paramref name="tree"/>; the result is only meaningful when <see cref="Errors"/> is empty.</summary>
     public VmPoolerOptions Map(Dictionary<string, object?> tree, string source)
     {
-        var global = MapGlobal(_reader.ReadMapping(tree, "config", "config"));
+        var rawConfig = _reader.ReadMapping(tree, "config", "config");
+        var global = MapGlobal(rawConfig);
         var dnsConfigs = MapDnsConfigs(_reader.ReadMapping(tree, "dns_configs", "dns_configs"));
         var providers = MapProviders(_reader.ReadMapping(tree, "providers", "providers"));
         var pools = MapPools(tree, global, providers, dnsConfigs);
-        ValidateProviders(providers, pools);
+        ValidateProviders(providers, pools, rawConfig, global);
         var redis = MapRedis(_reader.ReadMapping(tree, "redis", "redis"));
         var auth = MapAuth(_reader.ReadMapping(tree, "auth", "auth"));
         var tagFilter = MapTagFilter(_reader.ReadMapping(tree, "tagfilter", "tagfilter"));

@@ -71,8 +71,16 @@ public interface IVmProviderFactory
     /// <summary>The provider classes this factory knows (lower case), e.g. <c>dummy</c>.</summary>
     IReadOnlyCollection<string> KnownClasses { get; }
 
-    /// <summary>Validates a provider section and its pools, returning every problem found, each naming its key.</summary>
-    IReadOnlyList<string> Validate(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools);
+    /// <summary>
+    /// Validates a provider section and its pools, returning every problem found, each naming its key. Some providers
+    /// also read settings of the global <c>:config:</c> section (<paramref name="globalConfig"/> as written,
+    /// <paramref name="global"/> as typed), which are checked here too.
+    /// </summary>
+    IReadOnlyList<string> Validate(
+        ProviderOptions provider,
+        IReadOnlyList<(int Index, PoolOptions Pool)> pools,
+        IReadOnlyDictionary<string, object?>? globalConfig = null,
+        GlobalOptions? global = null);
 
     /// <summary>Creates the provider instance for <paramref name="provider"/>.</summary>
     IVmProvider Create(ProviderOptions provider, VmPoolerOptions options);

@@ -58,6 +58,19 @@ public class RateLimitAndOpenApiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RateLimit_OnDemandRequests_CountAsVmCreation()
+    {
+        await using var server = await VmPoolerServer.StartAsync(Limited, VmPoolerRole.Api, output: output);
+
+        (await server.PostAsync("api/v3/ondemandvm/nosuchpool")).Status.ShouldNotBe((HttpStatusCode)429);
+        (await server.PostAsync("api/v3/vm/nosuchpool")).Status.ShouldNotBe((HttpStatusCode)429);
+        var third = await server.PostAsync("api/v3/ondemandvm/nosuchpool");
+
+        third.ShouldBeJson((HttpStatusCode)429);
+        third.Object["limit"]!.GetValue<int>().ShouldBe(2, "the vm_creation limit, shared by checkouts and on-demand requests");
+    }
+
+    [Fact]
     public async Task RateLimit_ProbesAndScrapes_NeverLimitedNorCounted()
     {
         await using var server = await VmPoolerServer.StartAsync(Limited + "\n:prometheus:\n  prometheus_endpoint: '/prometheus'\n", VmPoolerRole.Api, output: output);

@@ -20,7 +20,11 @@ internal sealed class StubProviderFactory : IVmProviderFactory
 
     public List<(ProviderOptions Provider, IReadOnlyList<(int Index, PoolOptions Pool)> Pools)> Validated { get; } = [];
 
-    public IReadOnlyList<string> Validate(ProviderOptions provider, IReadOnlyList<(int Index, PoolOptions Pool)> pools)
+    public IReadOnlyList<string> Validate(
+        ProviderOptions provider,
+        IReadOnlyList<(int Index, PoolOptions Pool)> pools,
+        IReadOnlyDictionary<string, object?>? globalConfig = null,
+        GlobalOptions? global = null)
     {
         Validated.Add((provider, pools));
         return _validate(provider, pools);
