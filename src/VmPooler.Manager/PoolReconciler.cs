@@ -779,17 +779,21 @@ public sealed class PoolReconciler : IAsyncDisposable
 
     private async Task<ReadyCheckResult> CheckReadyAsync(IVmProvider provider, PoolOptions pool, string name, CancellationToken cancellationToken)
     {
+        using var activity = VmPoolerMetrics.ActivitySource.StartActivity("ready_check");
+        activity?.SetTag("vmpooler.pool", pool.Name).SetTag("vmpooler.vm", name);
         try
         {
-            return await CallAsync(c => provider.CheckVmReadyAsync(pool, name, c), _providerTimeout, cancellationToken);
+            var result = await CallAsync(c => provider.CheckVmReadyAsync(pool, name, c), _providerTimeout, cancellationToken);
+            activity?.SetTag("vmpooler.ready", result.IsReady);
+            return result;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             return ReadyCheckResult.NotReady(ex.Message);
         }
     }
 
-    /// <summary>Runs a provider call with a time limit that also holds when the provider ignores cancellation.</summary>
     /// <summary>A provider call with a time limit: its token is cancelled and a <see cref="TimeoutException"/> thrown when it runs over.</summary>
     internal async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken)
     {
