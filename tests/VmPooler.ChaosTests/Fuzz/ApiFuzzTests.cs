@@ -124,6 +124,8 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
         sent.ShouldBeGreaterThanOrEqualTo(ChaosScale.FuzzRequests);
     }
 
+    private static readonly string[] DashboardAssetTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"];
+
     /// <summary>What is wrong with an answer, or null.</summary>
     private static string? Judge(FuzzRequest request, RawResponse response, ref int withBody, ref int errorAnswers, ref int errorsWithMessage)
     {
@@ -145,6 +147,13 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
 
         // The OpenAPI document is JSON but not an API answer; every other body must be an API JSON answer.
         if (request.Target.Contains("openapi", StringComparison.OrdinalIgnoreCase) && response.Status == 200)
+        {
+            return null;
+        }
+
+        // The dashboard's page and assets (HTML, CSS, JavaScript, SVG) are not API answers either; its data routes are.
+        if (request.Target.StartsWith("/dashboard", StringComparison.Ordinal) && response.Status == 200 && request.Method == "GET"
+            && response.ContentType is { } assetType && DashboardAssetTypes.Any(t => assetType.StartsWith(t, StringComparison.Ordinal)))
         {
             return null;
         }
