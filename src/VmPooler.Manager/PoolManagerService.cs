@@ -48,12 +48,25 @@ public sealed class PoolManagerService : BackgroundService
         _reconciler = reconciler;
         _time = timeProvider;
         _logger = logger;
-        _queue = new PoolWorkQueue(timeProvider);
+        _queue = new PoolWorkQueue(timeProvider) { MinSpacing = DefaultEventPassSpacing };
         _states = options.Pools.ToDictionary(
             p => p.Name,
             p => new PoolState(p, LifecycleRules.TimingsFor(p, options.Config)),
             StringComparer.Ordinal);
         _reconciler.PoolNeedsPass = _queue.Enqueue;
+    }
+
+    /// <summary>The default of <see cref="EventPassSpacing"/>.</summary>
+    public static readonly TimeSpan DefaultEventPassSpacing = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The least time between two passes over one pool started by events (checkouts, returns, finished clones); events
+    /// within it coalesce into one pass at its end (see <see cref="PoolWorkQueue.MinSpacing"/>).
+    /// </summary>
+    public TimeSpan EventPassSpacing
+    {
+        get => _queue.MinSpacing;
+        init => _queue.MinSpacing = value;
     }
 
     /// <summary>Number of passes completed, per pool (for tests and diagnostics).</summary>

@@ -25,7 +25,14 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
 
     private static PoolOptions PoolOf(string name, int size) => new() { Name = name, Size = size, Provider = "dummy", Template = name };
 
-    private PoolManagerService Start(DummyProviderOptions? dummy = null, params PoolOptions[] pools)
+    /// <summary>
+    /// Starts the service. The manual clock never moves unless a test moves it, so event passes are not spaced by
+    /// default here (<paramref name="spacing"/>); <see cref="Checkout_RightAfterAPass_RefillWaitsForTheSpacingThenOnePass"/>
+    /// tests the spacing.
+    /// </summary>
+    private PoolManagerService Start(DummyProviderOptions? dummy = null, params PoolOptions[] pools) => Start(TimeSpan.Zero, dummy, pools);
+
+    private PoolManagerService Start(TimeSpan spacing, DummyProviderOptions? dummy = null, params PoolOptions[] pools)
     {
         var options = new VmPoolerOptions
         {
@@ -34,7 +41,7 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         };
         var provider = new DummyProvider("dummy", dummy ?? new DummyProviderOptions(), _time, new Random(1));
         _reconciler = new PoolReconciler(options, _inventory, [provider], _time, NullLogger<PoolReconciler>.Instance);
-        _service = new PoolManagerService(options, _inventory, _reconciler, _time, NullLogger<PoolManagerService>.Instance);
+        _service = new PoolManagerService(options, _inventory, _reconciler, _time, NullLogger<PoolManagerService>.Instance) { EventPassSpacing = spacing };
         return _service;
     }
 
@@ -88,6 +95,35 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         await WaitForCountsAsync("pool", c => c is { Ready: 2, Running: 1 }, "the checked-out VM is replaced");
         _time.GetUtcNow().ShouldBe(before);
         (await CountsAsync("pool")).ShouldBe(new PoolCounts(0, 2, 1, 0));
+    }
+
+    [Fact]
+    public async Task Checkout_RightAfterAPass_RefillWaitsForTheSpacingThenOnePass()
+    {
+        // The spacing itself is tested on the queue (PoolWorkQueueTests); here, that a manager whose event passes are
+        // spaced still fills and refills: on the manual clock, every event pass after the first waits for the clock.
+        var spacing = TimeSpan.FromMilliseconds(20);
+        var service = Start(spacing, null, PoolOf("pool", 2));
+        service.EventPassSpacing.ShouldBe(spacing);
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () =>
+            {
+                _time.Advance(spacing);
+                return (await CountsAsync("pool")).Ready == 2;
+            },
+            "the pool fills as the clock moves on");
+
+        (await _inventory.CheckoutAsync([new CheckoutItem("pool", ["pool"])], new CheckoutContext(_time.GetUtcNow()), CancellationToken.None)).Succeeded.ShouldBeTrue();
+        (await _inventory.CheckoutAsync([new CheckoutItem("pool", ["pool"])], new CheckoutContext(_time.GetUtcNow()), CancellationToken.None)).Succeeded.ShouldBeTrue();
+
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () =>
+            {
+                _time.Advance(spacing);
+                return (await CountsAsync("pool")) is { Ready: 2, Running: 2 };
+            },
+            "both checked-out VMs are replaced");
     }
 
     [Fact]

@@ -34,6 +34,64 @@ public class PoolWorkQueueTests
     }
 
     [Fact]
+    public async Task Enqueue_WithinMinSpacingOfTheLastStart_CoalescedIntoOnePassAtTheEndOfTheInterval()
+    {
+        using var queue = new PoolWorkQueue(_time) { MinSpacing = TimeSpan.FromMilliseconds(20) };
+        queue.Enqueue("a");
+        (await DequeueAsync(queue)).ShouldBe("a");
+        queue.Done("a");
+
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        queue.Enqueue("a");
+        queue.Enqueue("a");
+        queue.Enqueue("b");
+
+        (await DequeueAsync(queue)).ShouldBe("b", "another pool is not held back");
+        queue.Done("b");
+        await AssertEmptyAsync(queue);
+        _time.Advance(TimeSpan.FromMilliseconds(14));
+        await AssertEmptyAsync(queue);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        (await DequeueAsync(queue)).ShouldBe("a", "20 ms after the last start");
+        queue.Done("a");
+        await AssertEmptyAsync(queue);
+    }
+
+    [Fact]
+    public async Task Enqueue_AfterMinSpacing_HandedOutAtOnce_AndDuePassesAreNotHeldBack()
+    {
+        using var queue = new PoolWorkQueue(_time) { MinSpacing = TimeSpan.FromMilliseconds(20) };
+        queue.Enqueue("a");
+        (await DequeueAsync(queue)).ShouldBe("a");
+        queue.Done("a");
+
+        queue.EnqueueAfter("a", TimeSpan.FromMilliseconds(1));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        (await DequeueAsync(queue)).ShouldBe("a", "a due pass is not spaced");
+        queue.Done("a");
+
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        queue.Enqueue("a");
+        (await DequeueAsync(queue)).ShouldBe("a");
+        queue.Done("a");
+    }
+
+    [Fact]
+    public async Task Done_DirtyWithinMinSpacing_RunsAgainAtTheEndOfTheInterval()
+    {
+        using var queue = new PoolWorkQueue(_time) { MinSpacing = TimeSpan.FromMilliseconds(20) };
+        queue.Enqueue("a");
+        (await DequeueAsync(queue)).ShouldBe("a");
+        queue.Enqueue("a"); // an event during the pass
+
+        _time.Advance(TimeSpan.FromMilliseconds(3));
+        queue.Done("a");
+        await AssertEmptyAsync(queue);
+        _time.Advance(TimeSpan.FromMilliseconds(17));
+        (await DequeueAsync(queue)).ShouldBe("a");
+    }
+
+    [Fact]
     public async Task Enqueue_DifferentPools_FifoOrder()
     {
         using var queue = new PoolWorkQueue(_time);
