@@ -56,8 +56,8 @@ public sealed class PoolManagerService : BackgroundService
         _reconciler.PoolNeedsPass = _queue.Enqueue;
     }
 
-    /// <summary>The default of <see cref="EventPassSpacing"/>.</summary>
-    public static readonly TimeSpan DefaultEventPassSpacing = TimeSpan.FromMilliseconds(20);
+    /// <summary>The default of <see cref="EventPassSpacing"/>: 50 ms (measured in docs/benchmarks.md: +59 % checkouts/s on Redis at 8 clients, replacement latency unchanged).</summary>
+    public static readonly TimeSpan DefaultEventPassSpacing = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// The least time between two passes over one pool started by events (checkouts, returns, finished clones); events
