@@ -96,6 +96,9 @@ internal static partial class ManagerLog
     [LoggerMessage(EventIds.OnDemandVmFailed, LogLevel.Warning, "[!] [{Pool}] '{Vm}' of on-demand request {Id} failed ({Kind}): {Error}")]
     public static partial void OnDemandVmFailed(ILogger logger, string pool, string vm, string id, string kind, string error);
 
+    [LoggerMessage(EventIds.OnDemandFailureNotCounted, LogLevel.Warning, "[!] [{Pool}] the failure of '{Vm}' could not be counted against on-demand request {Id}: {Error}")]
+    public static partial void OnDemandFailureNotCounted(ILogger logger, string pool, string vm, string id, string error);
+
     [LoggerMessage(EventIds.OnDemandFailed, LogLevel.Warning, "[!] on-demand request {Id} failed: {Reason}")]
     public static partial void OnDemandFailed(ILogger logger, string id, string reason);
 

@@ -550,7 +550,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Not counted: the request is retried once more than it should be, or ends at its TTL.
-            ManagerLog.CloneFailed(_logger, pool.Name, vm, "could not count the failure against on-demand request " + requestId + ": " + ex.Message);
+            ManagerLog.OnDemandFailureNotCounted(_logger, pool.Name, vm, requestId, ex.Message);
         }
     }
 

@@ -75,15 +75,7 @@ public sealed class PoolWorkQueue : IDisposable
 
                 if (_lastStart.TryGetValue(pool, out var started) && _time.GetElapsedTime(started) is var since && since < MinSpacing)
                 {
-                    _spacers[pool] = _time.CreateTimer(
-                        static state =>
-                        {
-                            var (queue, name) = ((PoolWorkQueue, string))state!;
-                            queue.FireSpacer(name);
-                        },
-                        (this, pool),
-                        MinSpacing - since,
-                        Timeout.InfiniteTimeSpan);
+                    _spacers[pool] = OneShot(pool, MinSpacing - since, spacer: true);
                     return;
                 }
             }
@@ -124,15 +116,7 @@ public sealed class PoolWorkQueue : IDisposable
                 existing.Timer.Dispose();
             }
 
-            var timer = _time.CreateTimer(
-                static state =>
-                {
-                    var (queue, name) = ((PoolWorkQueue, string))state!;
-                    queue.Fire(name);
-                },
-                (this, pool),
-                delay,
-                Timeout.InfiniteTimeSpan);
+            var timer = OneShot(pool, delay, spacer: false);
             _timers[pool] = (timer, due);
         }
     }
@@ -206,30 +190,39 @@ public sealed class PoolWorkQueue : IDisposable
         }
     }
 
-    private void FireSpacer(string pool)
+    /// <summary>A timer that fires once after <paramref name="delay"/>: a due pass, or the end of a spacing interval.</summary>
+    private ITimer OneShot(string pool, TimeSpan delay, bool spacer)
+        => _time.CreateTimer(
+            static state =>
+            {
+                var (queue, name, isSpacer) = ((PoolWorkQueue, string, bool))state!;
+                queue.Fire(name, isSpacer);
+            },
+            (this, pool, spacer),
+            delay,
+            Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// A timer fired: a due pass joins the due lane; the end of a spacing interval queues the event pass it held back
+    /// (urgent, and not held back again).
+    /// </summary>
+    private void Fire(string pool, bool spacer)
     {
+        ITimer? timer = null;
         lock (_gate)
         {
-            if (_spacers.Remove(pool, out var timer))
+            if (spacer)
             {
-                timer.Dispose();
+                _spacers.Remove(pool, out timer);
+            }
+            else if (_timers.Remove(pool, out var entry))
+            {
+                timer = entry.Timer;
             }
         }
 
-        Add(pool, urgent: true, spaced: true);
-    }
-
-    private void Fire(string pool)
-    {
-        lock (_gate)
-        {
-            if (_timers.Remove(pool, out var entry))
-            {
-                entry.Timer.Dispose();
-            }
-        }
-
-        Add(pool, urgent: false);
+        timer?.Dispose();
+        Add(pool, urgent: spacer, spaced: spacer);
     }
 
     public void Dispose()

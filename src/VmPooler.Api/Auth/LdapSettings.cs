@@ -92,15 +92,17 @@ internal sealed record LdapSettings
             timeout = TimeSpan.FromSeconds(seconds);
         }
 
+        var encryption = Get(ldap, "encryption");
+        var tlsOptions = TlsOptions(encryption);
         return new LdapSettings
         {
             Host = host.Trim(),
             Port = port,
             Bases = bases,
             UserObjects = userObjects,
-            Encryption = ParseEncryption(Get(ldap, "encryption")),
-            CaFile = TlsOption(Get(ldap, "encryption"), "ca_file", File.Exists, "no such file"),
-            CaPath = TlsOption(Get(ldap, "encryption"), "ca_path", Directory.Exists, "no such directory"),
+            Encryption = ParseEncryption(encryption),
+            CaFile = TlsPath(tlsOptions, "ca_file", File.Exists, "no such file"),
+            CaPath = TlsPath(tlsOptions, "ca_path", Directory.Exists, "no such directory"),
             ServiceAccount = ParseServiceAccount(Get(ldap, "service_account_hash")),
             Timeout = timeout,
         };
@@ -108,7 +110,7 @@ internal sealed record LdapSettings
 
     /// <summary>
     /// <c>encryption</c> is a hash handed to Ruby's Net::LDAP (<c>{method: simple_tls, tls_options: {...}}</c>). Of
-    /// <c>tls_options</c> only <c>ca_file</c> and <c>ca_path</c> are honoured (see <see cref="TlsOption"/>); protocol
+    /// <c>tls_options</c> only <c>ca_file</c> and <c>ca_path</c> are honoured (see <see cref="TlsPath"/>); protocol
     /// versions and ciphers are negotiated by libldap, and the certificate is always verified (the system trust store:
     /// <c>TLS_CACERT</c> in <c>/etc/ldap/ldap.conf</c> or <c>LDAPTLS_CACERT</c>, plus the given CAs). Symbol values
     /// (<c>:simple_tls</c>) keep their colon in the raw settings, so it is dropped here.
@@ -140,32 +142,28 @@ internal sealed record LdapSettings
         };
     }
 
-    /// <summary><c>encryption.tls_options.&lt;name&gt;</c> as a path that must pass <paramref name="exists"/>; null when absent.</summary>
-    private static string? TlsOption(object? encryption, string name, Func<string, bool> exists, string missing)
+    /// <summary><c>encryption.tls_options</c>: the mapping, or null when absent or empty.</summary>
+    private static IReadOnlyDictionary<string, object?>? TlsOptions(object? encryption)
+        => encryption is not IReadOnlyDictionary<string, object?> hash ? null : Get(hash, "tls_options") switch
+        {
+            null => null,
+            string { Length: 0 } => null,
+            IReadOnlyDictionary<string, object?> options => options,
+            _ => throw new ArgumentException("auth.ldap.encryption.tls_options: must be a mapping", nameof(encryption)),
+        };
+
+    /// <summary><c>tls_options.&lt;name&gt;</c> as a full path that must pass <paramref name="exists"/>; null when absent.</summary>
+    private static string? TlsPath(IReadOnlyDictionary<string, object?>? tlsOptions, string name, Func<string, bool> exists, string missing)
     {
-        if (encryption is not IReadOnlyDictionary<string, object?> hash || Get(hash, "tls_options") is not { } options)
-        {
-            return null;
-        }
-
-        if (options is string empty && empty.Length == 0)
-        {
-            return null;
-        }
-
-        if (options is not IReadOnlyDictionary<string, object?> tlsOptions)
-        {
-            throw new ArgumentException("auth.ldap.encryption.tls_options: must be a mapping", nameof(encryption));
-        }
-
-        if (Get(tlsOptions, name) is not { } value || (value is string blank && blank.Length == 0))
+        if (tlsOptions is null || Get(tlsOptions, name) is not { } value || (value is string blank && blank.Length == 0))
         {
             return null;
         }
 
         if (value is not string path || !exists(path))
         {
-            throw new ArgumentException($"auth.ldap.encryption.tls_options.{name}: {missing} ({value})", nameof(encryption));
+            // Named after the setting it sits in, as ParseEncryption's errors are.
+            throw new ArgumentException($"auth.ldap.encryption.tls_options.{name}: {missing} ({value})", "encryption");
         }
 
         return Path.GetFullPath(path);

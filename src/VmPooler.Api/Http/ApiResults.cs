@@ -41,7 +41,6 @@ public static class ApiResults
     /// </summary>
     public static IResult Message(int statusCode, string message) => new JsonResponse(statusCode, JsonValue.Create(message));
 
-
     /// <summary>Writes a JSON body straight to a response (for middleware, where no <see cref="IResult"/> runs).</summary>
     public static Task WriteAsync(HttpResponse response, int statusCode, JsonNode body)
         => new JsonResponse(statusCode, body).WriteAsync(response);

@@ -66,6 +66,7 @@ public static class EventIds
     public const int TemplateChanged = 2030;
     public const int OnDemandVmFailed = 2031;
     public const int OnDemandFailed = 2032;
+    public const int OnDemandFailureNotCounted = 2033;
 
     // Providers
     public const int ProviderCall = 4001;
