@@ -17,6 +17,9 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private volatile string? _lastFailure;
 
+    /// <summary>The client's generic failure when no connection could be made, whatever the cause.</summary>
+    private const string Unresolved = nameof(ConnectionFailureType.UnableToResolvePhysicalConnection);
+
     private RedisConnection(ConnectionMultiplexer multiplexer, RedisOptions options, ILogger logger)
     {
         _multiplexer = multiplexer;
@@ -25,8 +28,14 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         Keys = new RedisKeys(options.KeyPrefix);
         _multiplexer.ConnectionFailed += (_, e) =>
         {
-            _lastFailure = e.FailureType.ToString();
-            LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString());
+            var failure = e.FailureType.ToString();
+            // A retry that found no usable connection says so generically; keep the cause seen before it (e.g. a refused password).
+            if (failure != Unresolved || _lastFailure is null)
+            {
+                _lastFailure = failure;
+            }
+
+            LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", failure);
         };
         _multiplexer.ConnectionRestored += (_, e) =>
         {
@@ -117,7 +126,10 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         var connection = new RedisConnection(multiplexer, options, logger);
         if (!multiplexer.IsConnected)
         {
-            var failure = FaultPattern().Matches(log.ToString()).LastOrDefault()?.Groups[1].Value ?? "no answer";
+            // The most telling fault: after an AuthenticationFailure the client may also log the generic "unable to
+            // resolve a physical connection" for its retry.
+            var faults = FaultPattern().Matches(log.ToString()).Select(m => m.Groups[1].Value).ToList();
+            var failure = faults.LastOrDefault(f => f != Unresolved) ?? faults.LastOrDefault() ?? "no answer";
             connection._lastFailure ??= failure;
             LogFirstConnectFailed(logger, string.Join(",", options.Endpoints), failure, failure == "AuthenticationFailure" ? " (check redis.password)" : "");
         }
