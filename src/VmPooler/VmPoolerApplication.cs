@@ -15,6 +15,7 @@ using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
 using VmPooler.Core.Tokens;
+using VmPooler.Core.Leases;
 using VmPooler.Manager;
 using VmPooler.Providers;
 using VmPooler.Redis;
@@ -191,7 +192,9 @@ public static class VmPoolerApplication
                     sp.GetRequiredService<IInventory>(),
                     sp.GetRequiredService<IHistoryStore>(),
                     sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<ILogger<HistoryRecorder>>())));
+                    sp.GetRequiredService<ILogger<HistoryRecorder>>()),
+                sp.GetService<IPoolLeaseStore>(),
+                sp.GetService<ManagerIdentity>()));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 
