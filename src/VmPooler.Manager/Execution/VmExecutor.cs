@@ -121,7 +121,14 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     }
 
     /// <summary>Completes when every background clone and destroy started so far has finished (for tests and shutdown).</summary>
-    public Task WhenIdleAsync() => Task.WhenAll(_background.Keys);
+    public async Task WhenIdleAsync()
+    {
+        // A clone batch starts its clones once their names are registered: wait for those too.
+        while (_background.Keys.Where(t => !t.IsCompleted).ToArray() is { Length: > 0 } running)
+        {
+            await Task.WhenAll(running);
+        }
+    }
 
     /// <summary>A ready check with its span; a check that throws is "not ready" with the error as the reason.</summary>
     public async Task<ReadyCheckResult> CheckReadyAsync(PoolOptions pool, string name, CancellationToken cancellationToken)
