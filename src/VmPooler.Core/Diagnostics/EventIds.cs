@@ -68,6 +68,9 @@ public static class EventIds
     public const int OnDemandFailed = 2032;
     public const int OnDemandFailureNotCounted = 2033;
 
+    // Inventory: per-pool manager leases (32xx)
+    public const int ManagerRegistrationUnreadable = 3201;
+
     // Providers
     public const int ProviderCall = 4001;
 
