@@ -113,7 +113,7 @@ public abstract partial class PoolLeaseStoreContractTests
     }
 
     /// <summary>Counts notifications and lets a test await the n-th one (no sleeping).</summary>
-    protected sealed class ChangeCounter
+    public sealed class ChangeCounter
     {
         private readonly SemaphoreSlim _signal = new(0);
         private int _count;
