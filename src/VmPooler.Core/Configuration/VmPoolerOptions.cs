@@ -170,6 +170,9 @@ public sealed record GlobalOptions
     public static readonly TimeSpan DefaultManagerLeaseTtl = TimeSpan.FromSeconds(15);
 
     public static readonly TimeSpan MinimumManagerLeaseTtl = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest <c>manager_lease_ttl</c> accepted: a dead manager's pools wait this long at most.</summary>
+    public static readonly TimeSpan MaximumManagerLeaseTtl = TimeSpan.FromHours(1);
 }
 
 /// <summary>One entry of <c>:pools:</c> (spec §5.2).</summary>

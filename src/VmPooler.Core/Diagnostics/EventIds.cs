@@ -75,6 +75,9 @@ public static class EventIds
     public const int PoolsUnmanaged = 2104;
     public const int TopUpFailed = 2105;
 
+    // Inventory: per-pool manager leases (32xx)
+    public const int ManagerRegistrationUnreadable = 3201;
+
     // Providers
     public const int ProviderCall = 4001;
 
