@@ -27,7 +27,7 @@ var checkOption = new Option<bool>("--check-config")
 var managerIdOption = new Option<string?>("--manager-id")
 {
     HelpName = "id",
-    Description = "This pool manager's stable id (default: the host name plus the configuration path, e.g. myhost:/etc/vmpooler/vmpooler.yaml); a restart with the same id resumes its pools at once.",
+    Description = "This pool manager's stable id (default: the host name, the configuration path and the listening port, e.g. myhost:/etc/vmpooler/vmpooler.yaml:4567); a restart with the same id resumes its pools at once.",
 };
 managerIdOption.Validators.Add(result =>
 {
@@ -105,7 +105,15 @@ root.SetAction(async (parse, cancellationToken) =>
         return 0;
     }
 
-    var identity = ManagerIdentityArguments.Create(parse.GetValue(managerIdOption), parse.GetValue(poolsLabelOption) ?? [], System.Net.Dns.GetHostName(), options.Source);
+    // The default id adds the port the process listens on: two managers on one host with one configuration (a
+    // stand-by, a test) must not share an id, since managers with one id share their leases.
+    var listen = parse.GetValue(urlsOption)?.FirstOrDefault() ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS")?.Split(';')[0] ?? VmPoolerApplication.DefaultUrl;
+    var port = Uri.TryCreate(listen.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Port : 0;
+    var identity = ManagerIdentityArguments.Create(
+        parse.GetValue(managerIdOption),
+        parse.GetValue(poolsLabelOption) ?? [],
+        System.Net.Dns.GetHostName(),
+        options.Source + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
     await using var app = VmPoolerApplication.Build(options, role, parse.GetValue(urlsOption), managerIdentity: identity);
     var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VmPooler");
 #pragma warning disable CA1848 // start-up lines, once per process
