@@ -486,6 +486,8 @@ public sealed class PoolReconciler : IAsyncDisposable
                 cloned[VmFields.SshPort] = sshPort.ToString(CultureInfo.InvariantCulture);
             }
 
+            if (created.HostKeyFingerprint is { } fingerprint) cloned[VmFields.HostKeyFingerprint] = fingerprint;
+
             await _inventory.UpdateFieldsAsync(name, cloned, cancellationToken: token);
             await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, seconds, now, token);
             ManagerLog.Cloned(_logger, pool.Name, name, seconds);
