@@ -40,4 +40,7 @@ internal static partial class QemuLog
 
     [LoggerMessage(4112, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}' could not be given its own SSH host key (the guest has no dropbearkey?): {Output}")]
     public static partial void NoOwnHostKey(ILogger logger, string pool, string vm, string output);
+
+    [LoggerMessage(4113, LogLevel.Debug, "[qemu] [{Pool}] '{Vm}' restore: running after {RunningMs} ms, identity (hostname, clock, entropy, host key) {IdentityMs} ms, then SSH banner {SshMs} ms")]
+    public static partial void RestorePhases(ILogger logger, string pool, string vm, long runningMs, long identityMs, long sshMs);
 }

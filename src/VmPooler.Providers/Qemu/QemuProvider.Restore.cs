@@ -125,8 +125,11 @@ public sealed partial class QemuProvider
     private async Task<VmRecord> FinishRestoreAsync(PoolOptions pool, VmFiles files, string vmName, string address, int port, string bootedFrom, long started, CancellationToken cancellationToken)
     {
         await WaitForRunningAsync(files, TimeSpan.FromSeconds(30), cancellationToken);
+        var running = _time.GetElapsedTime(started);
         var fingerprint = await GiveIdentityAsync(pool.Name, files, vmName, cancellationToken);
+        var identity = _time.GetElapsedTime(started) - running;
         await WaitForSshAsync(files, address, port, TimeSpan.FromSeconds(30), cancellationToken);
+        QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)(_time.GetElapsedTime(started) - running - identity).TotalMilliseconds);
         var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, bootedFrom, fingerprint);
         WriteRecord(files, record);
         var how = bootedFrom == "shared-state" ? "restored from saved state, shared RAM" : "restored from saved state, RAM copied";
