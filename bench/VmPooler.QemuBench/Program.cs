@@ -8,6 +8,7 @@ using VmPooler.QemuBench;
 // Clone → SSH-ready and idle cost of qemu clones, copy vs shared restores side by side, through the real provider.
 //   dotnet run -c Release --project bench/VmPooler.QemuBench -- --guest DIR [--modes copy,shared] [--serial 10]
 //       [--burst 40] [--idle 20] [--memory 192] [--tb-size 16] [--capacity 0] [--floor-mib 4096] [--out FILE] [--verbose]
+//       [--states DIR]  (saved states kept there across runs; default: inside the run directory, removed after)
 // DIR is a guest from guest/build-guest.sh. --capacity N grows a shared pool towards N VMs (stopping while the machine
 // still has --floor-mib available), checks that every VM answers SSH and measures them idle; every VM is destroyed after.
 var options = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--", StringComparison.Ordinal))
@@ -23,7 +24,7 @@ var report = new StringBuilder();
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.ContainsKey("verbose") ? LogLevel.Debug : LogLevel.Warning));
 var provider = new QemuProvider(
     "qemu",
-    new QemuProviderOptions { RunDir = root, SavedStateDir = Path.Combine(root, "states"), MaxConcurrentBoots = 2 },
+    new QemuProviderOptions { RunDir = root, SavedStateDir = Get("states", Path.Combine(root, "states")), MaxConcurrentBoots = 2 },
     TimeProvider.System,
     loggers.CreateLogger<QemuProvider>());
 PoolOptions Pool(string mode) => new()

@@ -25,7 +25,7 @@ public sealed partial class QemuProvider
             + $"if command -v dropbearkey >/dev/null; then k={GuestHostKey}; rm -f $k.new; "
             + "dropbearkey -t ed25519 -f $k.new >/dev/null 2>&1 && mv $k.new $k && killall dropbear 2>/dev/null; "
             + "dropbearkey -y -f $k 2>/dev/null | grep '^ssh-'; fi";
-        var output = await GuestProbe.RunOnConsoleAsync(files.Serial, commands, TimeSpan.FromSeconds(15), _time, cancellationToken);
+        var output = await GuestProbe.RunOnConsoleAsync(files.Serial, commands, _options.BootTimeout, _time, cancellationToken);
         var fingerprint = HostKeyFingerprint(output);
         if (fingerprint is null)
         {

@@ -124,11 +124,12 @@ public sealed partial class QemuProvider
     /// <summary>Waits for the restored clone to run, gives it its own identity, waits for its SSH and records it.</summary>
     private async Task<VmRecord> FinishRestoreAsync(PoolOptions pool, VmFiles files, string vmName, string address, int port, string bootedFrom, long started, CancellationToken cancellationToken)
     {
-        await WaitForRunningAsync(files, TimeSpan.FromSeconds(30), cancellationToken);
+        // A loaded host slows every step; boot_timeout bounds each (as it bounds a cold boot), not a fixed few seconds.
+        await WaitForRunningAsync(files, _options.BootTimeout, cancellationToken);
         var running = _time.GetElapsedTime(started);
         var fingerprint = await GiveIdentityAsync(pool.Name, files, vmName, cancellationToken);
         var identity = _time.GetElapsedTime(started) - running;
-        await WaitForSshAsync(files, address, port, TimeSpan.FromSeconds(30), cancellationToken);
+        await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
         QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)(_time.GetElapsedTime(started) - running - identity).TotalMilliseconds);
         var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, bootedFrom, fingerprint);
         WriteRecord(files, record);

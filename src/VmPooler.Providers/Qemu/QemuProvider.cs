@@ -416,7 +416,7 @@ public sealed partial class QemuProvider : IVmProvider
             {
                 // Our guest (booted from its kernel) has a root shell on its console: give it its own host key.
                 fingerprint = await GiveIdentityAsync(pool.Name, files, vmName, cancellationToken);
-                await WaitForSshAsync(files, address, port, TimeSpan.FromSeconds(30), cancellationToken);
+                await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
             }
 
             var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, "cold", fingerprint);
