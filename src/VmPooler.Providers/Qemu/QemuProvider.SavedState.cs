@@ -179,7 +179,7 @@ public sealed partial class QemuProvider
         await WaitForSshAsync(building, address, port, _options.BootTimeout, cancellationToken);
 
         // The serial console must answer too: clones are renamed through it.
-        await GuestProbe.RunOnConsoleAsync(building.Serial, "sync", TimeSpan.FromSeconds(15), _time, cancellationToken);
+        await GuestProbe.RunOnConsoleAsync(building.Serial, "sync", _options.BootTimeout, _time, cancellationToken);
         bool shared;
         await using (var qmp = await QmpClient.ConnectAsync(building.Qmp, _time, SlowQmpTimeout, cancellationToken))
         {
