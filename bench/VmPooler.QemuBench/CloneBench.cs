@@ -48,11 +48,23 @@ internal sealed class CloneBench(QemuProvider provider, PoolOptions pool, TextWr
     /// <summary>Grows the pool in bursts of <paramref name="step"/> until <paramref name="target"/> VMs or until the machine has less than <paramref name="floorMiB"/> available.</summary>
     public async Task GrowAsync(int target, int step, long floorMiB)
     {
-        while (_vms.Count < target && VmStats.AvailableMiB() > floorMiB)
+        var failedBursts = 0;
+        while (_vms.Count < target && VmStats.AvailableMiB() > floorMiB && failedBursts < 3)
         {
             var batch = Math.Min(step, target - _vms.Count);
-            var (_, wall) = await BurstAsync(batch);
-            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {_vms.Count} VMs ({batch} more in {wall:0.0} s), {VmStats.AvailableMiB()} MiB available, load {VmStats.LoadAverage()}"));
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                await BurstAsync(batch);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+            {
+                // The clones that worked are kept; a machine that cannot take more shows here.
+                failedBursts++;
+                await log.WriteLineAsync($"  a clone failed: {ex.Message}");
+            }
+
+            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {_vms.Count} VMs ({batch} asked for in {watch.Elapsed.TotalSeconds:0.0} s), {VmStats.AvailableMiB()} MiB available, load {VmStats.LoadAverage()}"));
         }
     }
 

@@ -9,7 +9,7 @@ using VmPooler.QemuBench;
 //   dotnet run -c Release --project bench/VmPooler.QemuBench -- --guest DIR [--modes copy,shared] [--serial 10]
 //       [--burst 40] [--idle 20] [--memory 192] [--tb-size 16] [--capacity 0] [--floor-mib 4096] [--out FILE] [--verbose]
 //       [--states DIR]  (saved states kept there across runs; default: inside the run directory, removed after)
-// DIR is a guest from guest/build-guest.sh. --capacity N grows a shared pool towards N VMs (stopping while the machine
+// DIR is a guest from guest/build-guest.sh; --modes none skips the timing runs. --capacity N grows a shared pool towards N VMs (stopping while the machine
 // still has --floor-mib available), checks that every VM answers SSH and measures them idle; every VM is destroyed after.
 var options = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(p => p.a[2..], p => p.i + 1 < args.Length ? args[p.i + 1] : "", StringComparer.Ordinal);
@@ -40,7 +40,7 @@ report.AppendLine(CultureInfo.InvariantCulture, $"| mode | serial p50 / p95 (ms)
 report.AppendLine("|---|---|---|---|---|---|---|---|");
 try
 {
-    foreach (var mode in Get("modes", "copy,shared").Split(','))
+    foreach (var mode in Get("modes", "copy,shared").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(m => m != "none"))
     {
         var bench = new CloneBench(provider, Pool(mode), log);
         await bench.CloneOneAsync(); // builds the saved state on first use; not counted
