@@ -47,10 +47,10 @@ internal static class VmStats
 
     public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    /// <summary>True when an SSH banner can be read from the port within 10 s.</summary>
+    /// <summary>True when an SSH banner can be read from the port within 30 s.</summary>
     public static async Task<bool> AnswersSshAsync(string address, int port)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10), TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30), TimeProvider.System);
         try
         {
             using var client = new TcpClient();
