@@ -55,6 +55,9 @@ public sealed record ProviderVm
 
     /// <summary>A port other than 22 on which the VM's SSH is reached (e.g. a forwarded loopback port), if any.</summary>
     public int? SshPort { get; init; }
+
+    /// <summary>The fingerprint of the VM's own SSH host key (<c>SHA256:…</c>, as <c>ssh-keygen -l</c> shows it), if known.</summary>
+    public string? HostKeyFingerprint { get; init; }
 }
 
 /// <summary>

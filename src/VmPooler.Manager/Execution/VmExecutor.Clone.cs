@@ -196,6 +196,11 @@ internal sealed partial class VmExecutor
                 cloned[VmFields.SshPort] = sshPort.ToString(CultureInfo.InvariantCulture);
             }
 
+            if (created.HostKeyFingerprint is { } fingerprint)
+            {
+                cloned[VmFields.HostKeyFingerprint] = fingerprint;
+            }
+
             await _inventory.UpdateFieldsAsync(name, cloned, cancellationToken: token);
             await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, seconds, _time.GetUtcNow(), token);
             ManagerLog.Cloned(_logger, pool.Name, name, seconds);
