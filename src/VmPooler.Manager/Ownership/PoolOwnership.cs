@@ -26,6 +26,9 @@ internal sealed class PoolOwnership(
     private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
     private volatile IReadOnlySet<string> _owned = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The pools last reported to the manager as owned (gained and lost are told against this set).</summary>
+    private IReadOnlySet<string> _reported = new HashSet<string>(StringComparer.Ordinal);
     private long _renewedAt;
 
     public string ManagerId => identity.Id;
@@ -72,24 +75,40 @@ internal sealed class PoolOwnership(
             var letGo = owned.Where(p => !desired.Contains(p)).ToList();
             if (letGo.Count > 0)
             {
-                changed([], letGo);
+                // Its clones here stop before another manager may take the pool.
+                _owned = owned.Where(p => !letGo.Contains(p)).ToHashSet(StringComparer.Ordinal);
+                Report(_owned, changed);
                 await store.ReleaseAsync(identity.Id, letGo, cancellationToken);
             }
 
             var held = await store.AcquireAsync(identity.Id, desired, TimeToLive, cancellationToken);
             _owned = held.ToHashSet(StringComparer.Ordinal);
             Volatile.Write(ref _renewedAt, started);
-            var gained = held.Where(p => !owned.Contains(p)).ToList();
-            var lost = owned.Where(p => !held.Contains(p) && desired.Contains(p)).ToList();
-            if (gained.Count + lost.Count + letGo.Count > 0)
-            {
-                ManagerLog.PoolsOwned(logger, identity.Id, held.Count, gained.Count, lost.Count + letGo.Count);
-                changed(gained, lost);
-            }
+            Report(held, changed);
         }
         catch (InventoryUnavailableException ex)
         {
             ManagerLog.OwnershipUnavailable(logger, ex.Message);
+            if (!Fresh())
+            {
+                // The leases may have run out meanwhile: the manager stops on every pool and takes them again (with a
+                // full pass each) once a round succeeds.
+                Report(new HashSet<string>(StringComparer.Ordinal), changed);
+            }
+        }
+    }
+
+    /// <summary>Tells the manager what it gained and lost since the last report.</summary>
+    private void Report(IReadOnlySet<string> held, Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> changed)
+    {
+        var reported = _reported;
+        var gained = held.Where(p => !reported.Contains(p)).ToList();
+        var lost = reported.Where(p => !held.Contains(p)).ToList();
+        _reported = held;
+        if (gained.Count + lost.Count > 0)
+        {
+            ManagerLog.PoolsOwned(logger, identity.Id, held.Count, gained.Count, lost.Count);
+            changed(gained, lost);
         }
     }
 
@@ -121,7 +140,7 @@ internal sealed class PoolOwnership(
     {
         var owned = _owned;
         _owned = new HashSet<string>(StringComparer.Ordinal);
-        changed([], [.. owned]);
+        Report(_owned, changed);
         try
         {
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
