@@ -58,7 +58,7 @@ public class UpstreamArgumentsTests(ITestOutputHelper output)
     [Fact]
     public async Task Vmpooler_UnknownRoleWord_ExitsTwoBeforeListening()
     {
-        await using var vmpooler = VmPoolerProcess.Start(["apis"]);
+        await using var vmpooler = VmPoolerProcess.Start(["apis"], listen: false);
         try
         {
             (await vmpooler.WaitForExitAsync(TimeSpan.FromSeconds(20))).ShouldBe(2);
@@ -74,7 +74,7 @@ public class UpstreamArgumentsTests(ITestOutputHelper output)
     [Fact]
     public async Task Vmpooler_RoleWordContradictingRoleOption_ExitsTwo()
     {
-        await using var vmpooler = VmPoolerProcess.Start(["manager", "--role", "api"]);
+        await using var vmpooler = VmPoolerProcess.Start(["manager", "--role", "api"], listen: false);
         try
         {
             (await vmpooler.WaitForExitAsync(TimeSpan.FromSeconds(20))).ShouldBe(2);
