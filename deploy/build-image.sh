@@ -68,9 +68,9 @@ done
 rootfs_add_base "$root" vmpooler 10001 /home/vmpooler
 
 {
-  echo "# vmpooler image contents: the publish of $(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo '?') (cache key $key), .NET SDK $(dotnet --version)"
-  echo "# file  debian-package=version"
-  sort "$root.libs"
+  echo "# vmpooler image: self-contained publish of the sources with hash $key, .NET SDK $(dotnet --version)"
+  echo "# file debian-package=version (the CA bundle: made by ca-certificates' update-ca-certificates)"
+  rootfs_packages "$root.libs"
 } > "$root/usr/share/doc/vmpooler-image/contents.txt"
 rm -f "$root.libs"
 rootfs_normalise "$root" "$epoch"

@@ -22,10 +22,10 @@ mkdir -p "$root/data" "$root/usr/share/doc/vmpooler-redis-image"
 server=$(readlink -f "$(command -v redis-server)")
 mkdir -p "$root/usr/bin"
 cp -L "$server" "$root/usr/bin/redis-server"
-echo "/usr/bin/redis-server $(rootfs_package_of "$server")" >> "$root.libs"
+echo "$server" >> "$root.libs"
 rootfs_add_libs "$root" "$server"
 rootfs_add_base "$root" redis 10002 /data
-sort "$root.libs" > "$root/usr/share/doc/vmpooler-redis-image/contents.txt"
+rootfs_packages "$root.libs" > "$root/usr/share/doc/vmpooler-redis-image/contents.txt"
 rm -f "$root.libs"
 rootfs_normalise "$root" "$epoch"
 # Redis writes its dump (when asked to) in /data: the only directory its user owns.

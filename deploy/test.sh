@@ -132,10 +132,10 @@ test_image() {
   expect "deploy/build-redis-image.sh builds a Redis image" "$here/build-redis-image.sh" "$redis_image" || return 1
   local first second
   first=$(podman image inspect -f '{{.Id}}' "$image")
-  "$here/build-image.sh" localhost/vmpooler:rebuilt > /dev/null
-  second=$(podman image inspect -f '{{.Id}}' localhost/vmpooler:rebuilt)
+  into_all "$work/rebuild.log" "$here/build-image.sh" localhost/vmpooler:rebuilt || cat "$work/rebuild.log" >&2
+  second=$(podman image inspect -f '{{.Id}}' localhost/vmpooler:rebuilt) || true
   expect "a second build gives the same image id ($first)" is_equal "$first" "$second"
-  podman rmi localhost/vmpooler:rebuilt > /dev/null
+  podman rmi localhost/vmpooler:rebuilt > /dev/null 2>&1 || true
   echo "# image size: $(podman image inspect -f '{{.Size}}' "$image") bytes"
 
   local net="$tag-image" port base config="$work/image-vmpooler.yaml"
@@ -158,8 +158,9 @@ test_image() {
 EOF
   port=$(free_port)
   base="http://127.0.0.1:$port"
-  # Upstream's image run: role words as arguments, settings in the environment, the config in /etc/vmpooler.
-  podman run -d --name "$tag-vmpooler" --network "$net" -p "127.0.0.1:$port:4567" \
+  # Upstream's image run: role words as arguments, settings in the environment (PORT as upstream's chart sets it),
+  # the config in /etc/vmpooler.
+  podman run -d --name "$tag-vmpooler" --network "$net" -p "127.0.0.1:$port:5000" -e PORT=5000 \
     --read-only --read-only-tmpfs=false --cap-drop ALL --security-opt no-new-privileges \
     -v "$config:/etc/vmpooler/vmpooler.yaml:ro" \
     -e VMPOOLER_CONFIG_FILE=/etc/vmpooler/vmpooler.yaml -e REDIS_SERVER=redis -e REDIS_PASSWORD=secret -e TASK_LIMIT=5 \

@@ -2,23 +2,35 @@
 # given executables load (ldd), plus the few files a process needs. Sourced by build-image.sh and build-redis-image.sh.
 # Every library is recorded with the Debian package (and version) it came from, so an image lists its contents.
 
-# The Debian package (name=version) that owns PATH, or "?" when dpkg does not know the file.
-rootfs_package_of() {
-  local path=$1 owner candidate
-  for candidate in "$path" "$(readlink -f "$path")" "${path#/usr}" "/usr${path}"; do
-    owner=$(dpkg -S "$candidate" 2>/dev/null | head -n1 | cut -d: -f1) && [ -n "$owner" ] && break
-  done
-  if [ -z "$owner" ]; then echo "?"; return; fi
-  dpkg-query -W -f='${Package}=${Version}' "$owner" 2>/dev/null || echo "$owner"
+# Writes "FILE package=version" for every file listed in LIST (one path a line) to standard output, sorted; "?" for a
+# file no Debian package owns. One dpkg call for all files (each call reads every package's file list).
+rootfs_packages() {
+  local list=$1 file candidate owner
+  declare -A owners=() versions=()
+  # dpkg knows a file under the path its package installed it at: /lib/… or /usr/lib/… (merged /usr), or a symlink's.
+  # dpkg -S lines: "libc6:amd64: /lib/x86_64-linux-gnu/libc.so.6", "redis-tools: /usr/bin/redis-server".
+  while read -r owner candidate; do owners[$candidate]=$owner; done < <(
+    while read -r file; do
+      printf '%s\n' "$file" "$(readlink -f "$file")" "${file#/usr}" "/usr$file"
+    done < "$list" | sort -u | xargs -r dpkg -S 2>/dev/null | sed -nE 's/^([^:, ]+)(:[a-z0-9]+)?: (.*)$/\1 \3/p')
+  while read -r owner candidate; do versions[$owner]=$candidate; done < <(
+    printf '%s\n' "${owners[@]}" | sort -u | xargs -r dpkg-query -W -f='${Package} ${Version}\n' 2>/dev/null)
+  while read -r file; do
+    owner="?"
+    for candidate in "$file" "$(readlink -f "$file")" "${file#/usr}" "/usr$file"; do
+      if [ -n "${owners[$candidate]:-}" ]; then owner=${owners[$candidate]}; break; fi
+    done
+    if [ "$owner" = "?" ]; then echo "$file ?"; else echo "$file $owner=${versions[$owner]:-?}"; fi
+  done < "$list" | sort
 }
 
-# Copies FILE (following symlinks) to the same path under ROOT, as a regular file, and records its package.
+# Copies FILE (following symlinks) to the same path under ROOT, as a regular file, and lists it in ROOT.libs.
 rootfs_copy() {
   local root=$1 file=$2
   [ -e "$root$file" ] && return 0
   mkdir -p "$root$(dirname "$file")"
   cp -L "$file" "$root$file"
-  echo "$file $(rootfs_package_of "$file")" >> "$root.libs"
+  echo "$file" >> "$root.libs"
 }
 
 # Copies the shared libraries that each ELF file needs (and the libraries those need) into ROOT at their paths.
@@ -50,7 +62,8 @@ rootfs_add_base() {
   printf 'root:x:0:\n%s:x:%s:\n' "$user" "$uid" > "$root/etc/group"
   printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
   cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
-  echo "/etc/ssl/certs/ca-certificates.crt $(rootfs_package_of /usr/sbin/update-ca-certificates)" >> "$root.libs"
+  # The bundle is made by update-ca-certificates from the package's certificates (dpkg does not own it).
+  echo /usr/sbin/update-ca-certificates >> "$root.libs"
 }
 
 # Makes ROOT reproducible: fixed modes (directories and executables 0755, other files 0644; /tmp keeps 1777) and
