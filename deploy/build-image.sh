@@ -39,7 +39,8 @@ if [ ! -x "$publish/vmpooler" ]; then
   echo "build-image: publishing src/VmPooler (cache key $key)"
   rm -rf "$publish.tmp"
   mkdir -p "$cache"
-  dotnet publish "$repo/src/VmPooler/VmPooler.csproj" "${publish_args[@]}" -o "$publish.tmp" -nologo -v:q
+  # --disable-build-servers: no MSBuild node or compiler server is left running after the build.
+  dotnet publish "$repo/src/VmPooler/VmPooler.csproj" "${publish_args[@]}" -o "$publish.tmp" -nologo -v:q --disable-build-servers
   # The LTTng tracing provider needs liblttng-ust, which the image does not carry; the runtime skips it when absent.
   rm -f "$publish.tmp/libcoreclrtraceptprovider.so"
   mv "$publish.tmp" "$publish"
