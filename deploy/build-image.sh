@@ -6,9 +6,10 @@
 #
 #   deploy/build-image.sh [IMAGE]      # default IMAGE: localhost/vmpooler:latest
 #
-# Reproducible: the same sources, SDK and Debian package versions give the same image id (timestamps are pinned to
-# SOURCE_DATE_EPOCH, default 0; file modes are normalised). The publish is cached under $VMPOOLER_BUILD_CACHE
-# (default /var/tmp/vmpooler-build-cache), keyed by a hash of the sources and the SDK version.
+# Reproducible: the same commit (and sources), SDK and Debian package versions give the same image id (timestamps
+# are pinned to SOURCE_DATE_EPOCH, default 0; file modes are normalised). The publish is cached under
+# $VMPOOLER_BUILD_CACHE (default /var/tmp/vmpooler-build-cache), keyed by the commit, a hash of the sources and the
+# SDK version.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -26,8 +27,11 @@ publish_args=(-c Release -r linux-x64 --self-contained true -p:InvariantGlobaliz
   -p:ContinuousIntegrationBuild=true -p:DebugType=none -p:GenerateDocumentationFile=false
   -p:SatelliteResourceLanguages=en)
 
-# The publish's cache key: every file the build reads (tracked or new, not ignored), the SDK and the arguments.
+# The publish's cache key: every file the build reads (tracked or new, not ignored), the commit (the SDK writes it
+# into the version: vmpooler --version says 1.0.0+<commit>), the SDK and the arguments.
+commit=$(cd "$repo" && git rev-parse HEAD 2>/dev/null || echo unknown)
 key=$(cd "$repo" && {
+  echo "$commit"
   git ls-files -z --cached --others --exclude-standard -- src examples eng Directory.Build.props \
     Directory.Build.targets Directory.Packages.props global.json NuGet.config nuget.config 2>/dev/null \
     | sort -z | xargs -0 -r sha256sum
@@ -69,7 +73,7 @@ done
 rootfs_add_base "$root" vmpooler 10001 /home/vmpooler
 
 {
-  echo "# vmpooler image: self-contained publish of the sources with hash $key, .NET SDK $(dotnet --version)"
+  echo "# vmpooler image: self-contained publish of commit $commit (sources hash $key), .NET SDK $(dotnet --version)"
   echo "# file debian-package=version (the CA bundle: made by ca-certificates' update-ca-certificates)"
   rootfs_packages "$root.libs"
 } > "$root/usr/share/doc/vmpooler-image/contents.txt"
