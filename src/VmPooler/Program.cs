@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using VmPooler;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.Leases;
 using VmPooler.Providers;
 
 var configOption = new Option<string?>("--config", "-c")
@@ -28,12 +29,39 @@ var roleWords = new Argument<string[]>("roles")
     Arity = ArgumentArity.ZeroOrMore,
 };
 
+var managerIdOption = new Option<string?>("--manager-id")
+{
+    HelpName = "id",
+    Description = "This pool manager's stable id (default: the host name plus the configuration path, e.g. myhost:/etc/vmpooler/vmpooler.yaml); a restart with the same id resumes its pools at once.",
+};
+managerIdOption.Validators.Add(result =>
+{
+    if (ManagerIdentityArguments.IdProblem(result.GetValueOrDefault<string?>()) is { } problem)
+    {
+        result.AddError("--manager-id " + problem);
+    }
+});
+var poolsLabelOption = new Option<string[]>("--pools-label")
+{
+    HelpName = "key=value",
+    Description = "Manage only pools whose labels: carry key=value (repeatable; all must match; default: every pool).",
+};
+poolsLabelOption.Validators.Add(result =>
+{
+    foreach (var problem in ManagerIdentityArguments.LabelProblems(result.GetValueOrDefault<string[]>() ?? []))
+    {
+        result.AddError("--pools-label " + problem);
+    }
+});
+
 var root = new RootCommand("vmpooler: keeps pools of ready virtual machines and hands them out over a REST API.")
 {
     configOption,
     roleOption,
     urlsOption,
     checkOption,
+    managerIdOption,
+    poolsLabelOption,
     roleWords,
 };
 
@@ -90,7 +118,8 @@ root.SetAction(async (parse, cancellationToken) =>
         return 0;
     }
 
-    await using var app = VmPoolerApplication.Build(options, role, urls);
+    var identity = ManagerIdentityArguments.Create(parse.GetValue(managerIdOption), parse.GetValue(poolsLabelOption) ?? [], System.Net.Dns.GetHostName(), options.Source);
+    await using var app = VmPoolerApplication.Build(options, role, urls, managerIdentity: identity);
     var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VmPooler");
 #pragma warning disable CA1848 // start-up lines, once per process
     logger.LogInformation("vmpooler starting (role {Role}) with {PoolCount} pools from {Source}", role.ToString().ToLowerInvariant(), options.Pools.Count, options.Source);
@@ -101,7 +130,10 @@ root.SetAction(async (parse, cancellationToken) =>
     return 0;
 });
 
-return await root.Parse(args).InvokeAsync();
+// Option errors (an unknown option, a bad --role, --manager-id or --pools-label) exit with 2, the usual code for bad usage.
+var parsed = root.Parse(args);
+var exitCode = await parsed.InvokeAsync();
+return parsed.Errors.Count > 0 ? 2 : exitCode;
 
 // Upstream's role words (spec §1: anything else exits 2); they and --role must agree when both are given.
 static (VmPoolerRole Role, string? Error) ResolveRole(string[] words, VmPoolerRole option, bool optionGiven)
