@@ -16,7 +16,6 @@ using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
 using VmPooler.Core.Tokens;
-using VmPooler.Core.Leases;
 using VmPooler.Manager;
 using VmPooler.Providers;
 using VmPooler.Redis;

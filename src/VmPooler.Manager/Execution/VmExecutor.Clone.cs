@@ -61,14 +61,15 @@ internal sealed partial class VmExecutor
     private async Task CloneBatchAsync(PoolOptions pool, int count)
     {
         var names = await ReserveNamesAsync(pool, count, extra: null, PoolToken(pool.Name), _dispatcher);
-        for (var unused = names.Count; unused < count; unused++)
-        {
-            Start(_dispatcher.Release());
-        }
-
         if (names.Count < count)
         {
-            Signal(pool.Name, fullPass: false);
+            // No name could be registered (taken, or the inventory failed): the pool asks again at its next trigger
+            // rather than retrying at once in a loop.
+            _dispatcher.Drop(pool.Name);
+            for (var unused = names.Count; unused < count; unused++)
+            {
+                Start(_dispatcher.Release());
+            }
         }
 
         foreach (var name in names)
