@@ -49,7 +49,8 @@ rootfs_add_libs() {
 
 # The path of the library with SONAME as the dynamic loader's cache knows it (for libraries loaded with dlopen).
 rootfs_find_soname() {
-  ldconfig -p | awk -v so="$1" '$1 == so && /x86-64/ { print $NF; exit }'
+  # awk reads to the end: leaving early would kill ldconfig with SIGPIPE, which pipefail turns into a silent failure.
+  ldconfig -p | awk -v so="$1" '$1 == so && /x86-64/ && !found { found = $NF } END { print found }'
 }
 
 # /etc/passwd and /etc/group with root and one unprivileged user, a world-writable /tmp (sticky), hosts lookup
