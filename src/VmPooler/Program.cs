@@ -23,6 +23,11 @@ var checkOption = new Option<bool>("--check-config")
 {
     Description = "Load and validate the configuration, print a summary and exit.",
 };
+var roleWords = new Argument<string[]>("roles")
+{
+    Description = "Upstream's form of --role: 'api', 'manager', or both (none: the --role option decides).",
+    Arity = ArgumentArity.ZeroOrMore,
+};
 
 var managerIdOption = new Option<string?>("--manager-id")
 {
@@ -57,6 +62,7 @@ var root = new RootCommand("vmpooler: keeps pools of ready virtual machines and 
     checkOption,
     managerIdOption,
     poolsLabelOption,
+    roleWords,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -87,7 +93,14 @@ root.SetAction(async (parse, cancellationToken) =>
         return 1;
     }
 
-    var role = parse.GetValue(roleOption);
+    var (role, roleError) = ResolveRole(parse.GetValue(roleWords) ?? [], parse.GetValue(roleOption), parse.GetResult(roleOption) is { Implicit: false });
+    var (urls, urlsError) = ResolveUrls(parse.GetValue(urlsOption));
+    if ((roleError ?? urlsError) is { } startError)
+    {
+        await Console.Error.WriteLineAsync("vmpooler: " + startError);
+        return roleError is null ? 1 : 2;
+    }
+
     var problems = RoleProblems(options, role);
     if (problems.Count > 0)
     {
@@ -107,14 +120,14 @@ root.SetAction(async (parse, cancellationToken) =>
 
     // The default id adds the port the process listens on: two managers on one host with one configuration (a
     // stand-by, a test) must not share an id, since managers with one id share their leases.
-    var listen = parse.GetValue(urlsOption)?.FirstOrDefault() ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS")?.Split(';')[0] ?? VmPoolerApplication.DefaultUrl;
+    var listen = urls?.FirstOrDefault() ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS")?.Split(';')[0] ?? VmPoolerApplication.DefaultUrl;
     var port = Uri.TryCreate(listen.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Port : 0;
     var identity = ManagerIdentityArguments.Create(
         parse.GetValue(managerIdOption),
         parse.GetValue(poolsLabelOption) ?? [],
         System.Net.Dns.GetHostName(),
         options.Source + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    await using var app = VmPoolerApplication.Build(options, role, parse.GetValue(urlsOption), managerIdentity: identity);
+    await using var app = VmPoolerApplication.Build(options, role, urls, managerIdentity: identity);
     var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VmPooler");
 #pragma warning disable CA1848 // start-up lines, once per process
     logger.LogInformation("vmpooler starting (role {Role}) with {PoolCount} pools from {Source}", role.ToString().ToLowerInvariant(), options.Pools.Count, options.Source);
@@ -129,6 +142,32 @@ root.SetAction(async (parse, cancellationToken) =>
 var parsed = root.Parse(args);
 var exitCode = await parsed.InvokeAsync();
 return parsed.Errors.Count > 0 ? 2 : exitCode;
+
+// Upstream's role words (spec §1: anything else exits 2); they and --role must agree when both are given.
+static (VmPoolerRole Role, string? Error) ResolveRole(string[] words, VmPoolerRole option, bool optionGiven)
+{
+    if (!UpstreamArguments.TryParseRoleWords(words, out var wordRole))
+    {
+        return (option, $"unknown role word(s) '{string.Join(" ", words)}': give 'api', 'manager', both, or none.");
+    }
+
+    return wordRole is { } role && optionGiven && role != option
+        ? (option, "the role words and --role disagree; give one of them.")
+        : (wordRole ?? option, null);
+}
+
+// --urls, else ASPNETCORE_URLS (read by the host), else upstream's PORT, else the default.
+static (string[]? Urls, string? Error) ResolveUrls(string[]? urls)
+{
+    if (urls is { Length: > 0 } || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
+    {
+        return (urls, null);
+    }
+
+    return UpstreamArguments.TryListenUrlFromPort(Environment.GetEnvironmentVariable(UpstreamArguments.PortVariable), out var url)
+        ? (url is null ? urls : [url], null)
+        : (urls, $"{UpstreamArguments.PortVariable} must be a port number 1-65535.");
+}
 
 static List<string> RoleProblems(VmPoolerOptions options, VmPoolerRole role)
 {

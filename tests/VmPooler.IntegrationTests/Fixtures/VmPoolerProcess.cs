@@ -17,7 +17,7 @@ public sealed class VmPoolerProcess : IAsyncDisposable
     /// <summary>Variables that would make the process load something other than what a test intends.</summary>
     private static readonly string[] ScrubbedVariables =
     [
-        "VMPOOLER_CONFIG", "VMPOOLER_CONFIG_FILE", "EXTRA_CONFIG", "ASPNETCORE_URLS", "DOTNET_URLS", "REDIS_SERVER",
+        "VMPOOLER_CONFIG", "VMPOOLER_CONFIG_FILE", "EXTRA_CONFIG", "ASPNETCORE_URLS", "DOTNET_URLS", "REDIS_SERVER", "PORT",
     ];
 
     private readonly Process _process;
