@@ -40,7 +40,7 @@ internal static class ManagerScale
 
             var load = ProcessStats.LoadAverage();
             var idle = run.Window > TimeSpan.Zero ? await IdleAsync(managers, run.Window, log) : new Idle(0, double.NaN, double.NaN, double.NaN, double.NaN, 0);
-            var probe = new ReplacementProbe(connection, inventory);
+            var probe = new ReplacementProbe(connection, inventory, log);
             var replacements = await probe.RunAsync(names, run.Checkouts, seed: 42);
             await log.WriteLineAsync(Describe(run.Name + ": refill", replacements));
             var result = new ManagerResult(

@@ -20,7 +20,7 @@ namespace VmPooler.LoadGen;
 /// </list>
 /// A checkout that fails, or whose replacement is not ready within 30 s, counts as missed.
 /// </summary>
-internal sealed class ReplacementProbe(RedisConnection connection, RedisInventory inventory)
+internal sealed class ReplacementProbe(RedisConnection connection, RedisInventory inventory, TextWriter log)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
@@ -61,6 +61,7 @@ internal sealed class ReplacementProbe(RedisConnection connection, RedisInventor
         var result = await inventory.CheckoutAsync([new CheckoutItem(pool, [pool])], new CheckoutContext(t0), CancellationToken.None);
         if (!result.Succeeded)
         {
+            await log.WriteLineAsync($"  checkout from {pool} failed (empty: {result.FailedRequestedName})");
             return null;
         }
 
@@ -70,6 +71,7 @@ internal sealed class ReplacementProbe(RedisConnection connection, RedisInventor
             {
                 if (!await PauseAsync(clock))
                 {
+                    await log.WriteLineAsync($"  {pool}: no replacement registered within {Limit.TotalSeconds:0} s");
                     return null;
                 }
             }
@@ -77,6 +79,7 @@ internal sealed class ReplacementProbe(RedisConnection connection, RedisInventor
             var replacement = (await NamesAsync(db, keys)).FirstOrDefault(n => !before.Contains(n));
             if (replacement is null)
             {
+                await log.WriteLineAsync($"  {pool}: back at its count, but with no new VM");
                 return null;
             }
 
@@ -84,6 +87,7 @@ internal sealed class ReplacementProbe(RedisConnection connection, RedisInventor
             {
                 if (!await PauseAsync(clock))
                 {
+                    await log.WriteLineAsync($"  {pool}: {replacement} not ready within {Limit.TotalSeconds:0} s");
                     return null;
                 }
             }

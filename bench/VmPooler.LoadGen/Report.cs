@@ -17,6 +17,22 @@ internal static class Report
     {
         var md = new StringBuilder();
         md.Append(C, $"Run: {(settings.Quick ? "quick" : "full")}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load average at start of each point in the last column.\n\n");
+        if (http.Count > 0 || ceiling.Count > 0)
+        {
+            md.Append(Http(settings, http, ceiling));
+        }
+
+        foreach (var m in new[] { refill, manager }.OfType<ManagerResult>())
+        {
+            md.Append('\n').Append(Manager(m));
+        }
+
+        return md.ToString();
+    }
+
+    private static string Http(Settings settings, IReadOnlyList<HttpPoint> http, IReadOnlyDictionary<int, (double Rps, double P50, double P99)> ceiling)
+    {
+        var md = new StringBuilder();
         md.Append("| Run | Clients | Pairs/s | Requests/s | Checkout p50 / p99 / p99.9 ms | Return p50 / p99 / p99.9 ms | Server CPU-ms per checkout | % of Redis ceiling | Empty / errors | Redis commands per pair (idle/s) | Load |\n");
         md.Append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var clients in ceiling.Keys.Order())
@@ -35,11 +51,6 @@ internal static class Report
             md.Append(C, $"{Latencies.Percentile(p.Checkout, 50):0.00} / {Latencies.Percentile(p.Checkout, 99):0.00} / {Latencies.Percentile(p.Checkout, 99.9):0.00} | ");
             md.Append(C, $"{Latencies.Percentile(p.Return, 50):0.00} / {Latencies.Percentile(p.Return, 99):0.00} / {Latencies.Percentile(p.Return, 99.9):0.00} | ");
             md.Append(C, $"{p.CpuMsPerCheckout:0.000} (client {p.ClientCpuMs / Math.Max(1, p.Pairs):0.000}) | {share} | {p.Empty} ({p.EmptyPercent:0.0} %) / {p.Errors} | {commands} | {p.Load} |\n");
-        }
-
-        foreach (var m in new[] { refill, manager }.OfType<ManagerResult>())
-        {
-            md.Append('\n').Append(Manager(m));
         }
 
         return md.ToString();
