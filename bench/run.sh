@@ -3,21 +3,32 @@
 #   1. BenchmarkDotNet: checkout+return straight against the memory and Redis inventories, and a 200-pool config load;
 #   2. the load generator: HTTP checkout+return against the real service (a separate `dotnet vmpooler.dll` process, dummy
 #      provider, zero delays) at 1, 8, 32 and 128 clients on the memory and the Redis inventory; the Redis ceiling
-#      (redis-benchmark EVALSHA of the same scripts); the manager at 200 pools x 50 VMs.
-# Usage: bench/run.sh [--quick] [--out FILE]
-#   --quick   a few seconds per point (a smoke test; the numbers are only indicative)
-#   --out     also write the load generator's table to FILE (markdown)
+#      (redis-benchmark EVALSHA of the same scripts); the Redis commands per pair (INFO commandstats); the refill
+#      (checkout -> replacement ready); the manager at 200 pools x 50 VMs.
+# Usage: bench/run.sh [--quick] [--out FILE] [--no-bdn] [--vmpooler DLL] [-- LOADGEN-OPTIONS...]
+#   --quick     a few seconds per point (a smoke test; the numbers are only indicative)
+#   --out       also write the load generator's table to FILE (markdown)
+#   --no-bdn    skip BenchmarkDotNet (only the load generator)
+#   --vmpooler  measure another build of vmpooler.dll (e.g. the code before a change, for an A/B run)
+#   -- ...      everything after -- goes to the load generator (see bench/VmPooler.LoadGen/Program.cs), e.g.
+#               bench/run.sh --no-bdn -- --only manager --scale-pools 1000 --scale-size 50 --scale-managers 4
 # Everything it starts (redis-server, vmpooler) listens on 127.0.0.1 only, on free ports, and is stopped by process id.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=""
 out=""
+bdn=1
+vmpooler="src/VmPooler/bin/Release/net10.0/vmpooler.dll"
+loadgen_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick="--quick" ;;
     --out) out="$2"; shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--out FILE]" >&2; exit 2 ;;
+    --no-bdn) bdn="" ;;
+    --vmpooler) vmpooler="$2"; shift ;;
+    --) shift; loadgen_extra=("$@"); break ;;
+    *) echo "usage: bench/run.sh [--quick] [--out FILE] [--no-bdn] [--vmpooler DLL] [-- LOADGEN-OPTIONS...]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -41,7 +52,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-for project in src/VmPooler bench/VmPooler.LoadGen bench/VmPooler.Benchmarks; do
+projects=(src/VmPooler bench/VmPooler.LoadGen)
+[ -n "$bdn" ] && projects+=(bench/VmPooler.Benchmarks)
+for project in "${projects[@]}"; do
   dotnet build "$project" -c Release -nologo -v quiet
 done
 
@@ -49,7 +62,10 @@ echo "== machine"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "nproc: $(nproc); cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1); memory: $(free -g | awk '/^Mem:/ {print $2 " GB"}')"
 echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"); .NET: $(dotnet --version) (SDK); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "uptime: $(uptime)"
+echo "vmpooler: $vmpooler; this checkout: $(git log -1 --format='%h %s' 2>/dev/null | cut -c1-100 || echo 'not a git checkout')"
 
+if [ -n "$bdn" ]; then
 echo "== BenchmarkDotNet (inventory checkout+return, config load)"
 artifacts=$(mktemp -d /tmp/vmpooler-bench-bdn-XXXXXX)
 if [ -n "$quick" ]; then
@@ -64,9 +80,11 @@ for report in "$artifacts"/results/*-report-github.md; do
   echo
 done
 rm -rf "$artifacts"
+fi
 
 echo "== HTTP load, Redis ceiling, manager scale"
-loadgen_args=(--vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll)
+loadgen_args=(--vmpooler "$vmpooler")
 [ -n "$quick" ] && loadgen_args+=(--quick)
 [ -n "$out" ] && loadgen_args+=(--out "$out")
-dotnet bench/VmPooler.LoadGen/bin/Release/net10.0/VmPooler.LoadGen.dll "${loadgen_args[@]}"
+dotnet bench/VmPooler.LoadGen/bin/Release/net10.0/VmPooler.LoadGen.dll "${loadgen_args[@]}" "${loadgen_extra[@]}"
+echo "uptime at the end: $(uptime)"

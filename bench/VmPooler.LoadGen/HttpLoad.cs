@@ -18,11 +18,23 @@ internal sealed record HttpPoint(
     double ClientCpuMs,
     string Load)
 {
+    /// <summary>VMs per pool of the run.</summary>
+    public int PoolSize { get; init; }
+
+    /// <summary>Redis commands executed during the measured window, by name (Redis inventories only).</summary>
+    public IReadOnlyDictionary<string, long>? RedisCalls { get; init; }
+
+    /// <summary>Redis commands per second the same server executed with no clients (the manager's own background work).</summary>
+    public double? RedisIdlePerSecond { get; init; }
+
     public double PairsPerSecond => Pairs / Seconds;
 
     public double RequestsPerSecond => (Pairs * 2 + Empty) / Seconds;
 
     public double CpuMsPerCheckout => Pairs == 0 ? double.NaN : ServerCpuMs / Pairs;
+
+    /// <summary>Empty (503) answers as a share of all checkout attempts.</summary>
+    public double EmptyPercent => Pairs + Empty == 0 ? 0 : Empty * 100.0 / (Pairs + Empty);
 }
 
 /// <summary>
@@ -45,7 +57,15 @@ internal static class HttpLoad
     };
 
     public static async Task<HttpPoint> RunAsync(
-        string inventory, HttpClient client, Uri baseAddress, int serverPid, IReadOnlyList<string> pools, int clients, TimeSpan warmup, TimeSpan duration)
+        string inventory,
+        HttpClient client,
+        Uri baseAddress,
+        int serverPid,
+        IReadOnlyList<string> pools,
+        int clients,
+        TimeSpan warmup,
+        TimeSpan duration,
+        RedisCommandStats? redisStats = null)
     {
         // Warm-up: the same loop, not measured (JIT, connections, pools settling).
         using (var warm = new CancellationTokenSource())
@@ -60,6 +80,11 @@ internal static class HttpLoad
         var serverCpu = ProcessStats.CpuMilliseconds(serverPid);
         var clientCpu = ProcessStats.CpuMilliseconds(Environment.ProcessId);
         var load = ProcessStats.LoadAverage();
+        if (redisStats is not null)
+        {
+            await redisStats.ResetAsync();
+        }
+
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var loops = workers.Select((w, i) => LoopAsync(client, baseAddress, pools[i % pools.Count], w, stop.Token)).ToList();
@@ -67,6 +92,7 @@ internal static class HttpLoad
         await stop.CancelAsync();
         await Task.WhenAll(loops);
         var seconds = clock.Elapsed.TotalSeconds;
+        var redisCalls = redisStats is null ? null : await redisStats.ReadAsync();
         var serverCpuMs = ProcessStats.CpuMilliseconds(serverPid) - serverCpu;
         var clientCpuMs = ProcessStats.CpuMilliseconds(Environment.ProcessId) - clientCpu;
 
@@ -81,7 +107,20 @@ internal static class HttpLoad
             Latencies.Merge(workers.Select(w => w.Return)),
             serverCpuMs,
             clientCpuMs,
-            load);
+            load)
+        {
+            RedisCalls = redisCalls,
+        };
+    }
+
+    /// <summary>Redis commands per second with no clients: the server is left alone for <paramref name="window"/>.</summary>
+    public static async Task<double> IdleRedisRateAsync(RedisCommandStats redisStats, TimeSpan window)
+    {
+        await redisStats.ResetAsync();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window, TimeProvider.System);
+        var calls = await redisStats.ReadAsync();
+        return calls.Values.Sum() / clock.Elapsed.TotalSeconds;
     }
 
     private sealed class Worker

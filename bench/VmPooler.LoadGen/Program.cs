@@ -3,11 +3,16 @@ using System.Text;
 using VmPooler.Bench.Shared;
 using VmPooler.LoadGen;
 
-// vmpooler load generator: end-to-end HTTP checkout+return against the real service (memory and Redis inventories),
-// the Redis ceiling (redis-benchmark EVALSHA of the same scripts), and the manager at 200 pools × 50 VMs.
-//   dotnet VmPooler.LoadGen.dll --vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll [--quick] [--only http,ceiling,manager]
+// vmpooler load generator: end-to-end HTTP checkout+return against the real service (memory and Redis inventories,
+// with the Redis commands per pair from INFO commandstats), the Redis ceiling (redis-benchmark EVALSHA of the same
+// scripts), the refill latency (checkout -> replacement clone started and ready), and the manager at scale.
+//   dotnet VmPooler.LoadGen.dll --vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll [--quick] [--only http,ceiling,refill,manager]
 //                               [--clients 1,8,32,128] [--inventories memory,redis,redis-api] [--duration SECONDS] [--out results.md]
-//                               [--http-pools 4] [--http-pool-size 500] [--http-task-limit 50]
+//                               [--http-pools 4] [--http-pool-size 500[,50,...]] [--http-task-limit 50]
+//                               [--refill-pools 4] [--refill-size 500] [--refill-checkouts 300]
+//                               [--scale-pools 200] [--scale-size 50] [--scale-managers 1] [--scale-window SECONDS]
+//                               [--scale-checkouts 100] [--scale-task-limit 10] [--scale-kill]
+// Several managers get distinct --manager-id values when the vmpooler build has that option (its --help says so).
 var settings = Settings.Parse(args);
 if (!File.Exists(settings.Vmpooler))
 {
@@ -21,6 +26,7 @@ var inventories = settings.Inventories;
 var http = new List<HttpPoint>();
 var ceiling = new Dictionary<int, (double Rps, double P50, double P99)>();
 ManagerResult? manager = null;
+ManagerResult? refill = null;
 
 if (settings.Runs("ceiling"))
 {
@@ -39,46 +45,24 @@ if (settings.Runs("http"))
 {
     foreach (var inventory in inventories)
     {
-        // "redis-api": an API-only process on a Redis inventory whose ready sets the load generator keeps topped up
-        // itself, so the API is measured on pools that never run dry, without the manager's refill on the same cores.
-        var apiOnly = inventory == "redis-api";
-        using var redis = inventory is "redis" or "redis-api" ? await LocalRedisServer.StartAsync() : null;
-        var pools = Enumerable.Range(0, settings.HttpPools).Select(BenchConfig.PoolName).ToList();
-        var size = apiOnly ? settings.PrefillPerPool : settings.HttpPoolSize;
-        using var prefill = apiOnly ? await RedisPrefill.ConnectAsync(redis!.Port, "http") : null;
-        if (prefill is not null)
+        foreach (var poolSize in settings.HttpPoolSizes)
         {
-            await prefill.TopUpAsync(pools, size);
-        }
-
-        var yaml = BenchConfig.Yaml(settings.HttpPools, size, redis?.Endpoint, keyPrefix: "http", taskLimit: settings.HttpTaskLimit);
-        using var server = ServerProcess.Start(settings.Vmpooler, yaml, apiOnly ? "api" : "all");
-        using var client = HttpLoad.CreateClient(settings.Clients.Max());
-        await server.WaitUntilFullAsync(client, TimeSpan.FromMinutes(5));
-        foreach (var clients in settings.Clients)
-        {
-            if (prefill is not null)
-            {
-                await prefill.TopUpAsync(pools, size);
-            }
-
-            var point = await HttpLoad.RunAsync(inventory, client, server.BaseAddress, server.Id, pools, clients, settings.Warmup, settings.Duration);
-            http.Add(point);
-            await log.WriteLineAsync(string.Create(
-                CultureInfo.InvariantCulture,
-                $"http {inventory}: {clients} clients: {point.PairsPerSecond:0} pairs/s, checkout p99 {Latencies.Percentile(point.Checkout, 99):0.00} ms, " +
-                $"{point.CpuMsPerCheckout:0.000} CPU-ms/checkout, {point.Empty} empty, {point.Errors} errors"));
+            http.AddRange(await RunHttpAsync(settings, inventory, poolSize, log));
         }
     }
 }
 
-if (settings.Runs("manager"))
+if (settings.Runs("refill"))
 {
-    manager = await ManagerScale.RunAsync(
-        settings.Vmpooler, 200, 50, settings.Quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(60), settings.Quick ? 20 : 100, log);
+    refill = await ManagerScale.RunAsync(settings.Vmpooler, settings.Refill, log);
 }
 
-output.Append(Report.Render(settings, http, ceiling, manager));
+if (settings.Runs("manager"))
+{
+    manager = await ManagerScale.RunAsync(settings.Vmpooler, settings.Scale, log);
+}
+
+output.Append(Report.Render(settings, http, ceiling, refill, manager));
 await log.WriteLineAsync();
 await log.WriteAsync(output.ToString());
 if (settings.Out is { } path)
@@ -88,6 +72,60 @@ if (settings.Out is { } path)
 
 return 0;
 
+// One inventory and pool size: start the service, wait for full pools, then one point per client count.
+static async Task<List<HttpPoint>> RunHttpAsync(Settings settings, string inventory, int poolSize, TextWriter log)
+{
+    // "redis-api": an API-only process on a Redis inventory whose ready sets the load generator keeps topped up
+    // itself, so the API is measured on pools that never run dry, without the manager's refill on the same cores.
+    var apiOnly = inventory == "redis-api";
+    using var redis = inventory is "redis" or "redis-api" ? await LocalRedisServer.StartAsync() : null;
+    var pools = Enumerable.Range(0, settings.HttpPools).Select(BenchConfig.PoolName).ToList();
+    var size = apiOnly ? settings.PrefillPerPool : poolSize;
+    using var prefill = apiOnly ? await RedisPrefill.ConnectAsync(redis!.Port, "http") : null;
+    if (prefill is not null)
+    {
+        await prefill.TopUpAsync(pools, size);
+    }
+
+    var yaml = BenchConfig.Yaml(settings.HttpPools, size, redis?.Endpoint, keyPrefix: "http", taskLimit: settings.HttpTaskLimit);
+    using var server = ServerProcess.Start(settings.Vmpooler, yaml, apiOnly ? "api" : "all");
+    using var client = HttpLoad.CreateClient(settings.Clients.Max());
+    using var redisStats = redis is null ? null : await RedisCommandStats.ConnectAsync(redis.Port);
+    await server.WaitUntilFullAsync(client, TimeSpan.FromMinutes(5));
+    double? idle = null;
+    if (redisStats is not null && !apiOnly)
+    {
+        // Let the last clones' passes settle, then count what the manager does on its own.
+        await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System);
+        idle = await HttpLoad.IdleRedisRateAsync(redisStats, settings.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5));
+        await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"http {inventory} {settings.HttpPools}x{size}: idle: {idle:0} Redis commands/s"));
+    }
+
+    var points = new List<HttpPoint>();
+    foreach (var clients in settings.Clients)
+    {
+        if (prefill is not null)
+        {
+            await prefill.TopUpAsync(pools, size);
+        }
+
+        var point = await HttpLoad.RunAsync(
+            inventory, client, server.BaseAddress, server.Id, pools, clients, settings.Warmup, settings.Duration, redisStats) with
+        {
+            PoolSize = size,
+            RedisIdlePerSecond = idle,
+        };
+        points.Add(point);
+        var commands = point.RedisCalls is { } calls ? "; Redis commands per pair " + RedisCommandStats.Describe(calls, Math.Max(1, point.Pairs)) : "";
+        await log.WriteLineAsync(string.Create(
+            CultureInfo.InvariantCulture,
+            $"http {inventory} {settings.HttpPools}x{size}: {clients} clients: {point.PairsPerSecond:0} pairs/s, checkout p99 {Latencies.Percentile(point.Checkout, 99):0.00} ms, " +
+            $"{point.CpuMsPerCheckout:0.000} CPU-ms/checkout, {point.Empty} empty ({point.EmptyPercent:0.0} % of checkouts), {point.Errors} errors{commands}; load {point.Load}"));
+    }
+
+    return points;
+}
+
 internal sealed record Settings(
     string Vmpooler,
     bool Quick,
@@ -95,10 +133,12 @@ internal sealed record Settings(
     IReadOnlySet<string> Only,
     string? Out,
     int HttpPools,
-    int HttpPoolSize,
+    IReadOnlyList<int> HttpPoolSizes,
     int HttpTaskLimit,
     IReadOnlyList<string> Inventories,
-    int? DurationSeconds)
+    int? DurationSeconds,
+    ManagerRun Scale,
+    ManagerRun Refill)
 {
     /// <summary>Ready VMs per pool the <c>redis-api</c> run tops up to before each point: more than a point can use.</summary>
     public int PrefillPerPool => Quick ? 20_000 : 70_000;
@@ -113,16 +153,35 @@ internal sealed record Settings(
     {
         string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        IReadOnlyList<int> Numbers(string name, string fallback)
+            => (Value(name) ?? fallback).Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToList();
+        var quick = args.Contains("--quick");
         return new Settings(
             Path.GetFullPath(Value("--vmpooler") ?? "src/VmPooler/bin/Release/net10.0/vmpooler.dll"),
-            args.Contains("--quick"),
-            (Value("--clients") ?? "1,8,32,128").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToList(),
+            quick,
+            Numbers("--clients", "1,8,32,128"),
             (Value("--only") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
             Value("--out"),
             Number("--http-pools", 4),
-            Number("--http-pool-size", 500),
+            Numbers("--http-pool-size", "500"),
             Number("--http-task-limit", 50),
             (Value("--inventories") ?? "memory,redis,redis-api").Split(',', StringSplitOptions.RemoveEmptyEntries),
-            Value("--duration") is { } seconds ? int.Parse(seconds, CultureInfo.InvariantCulture) : null);
+            Value("--duration") is { } seconds ? int.Parse(seconds, CultureInfo.InvariantCulture) : null,
+            new ManagerRun(
+                "scale",
+                Number("--scale-pools", 200),
+                Number("--scale-size", 50),
+                Number("--scale-managers", 1),
+                TimeSpan.FromSeconds(Number("--scale-window", quick ? 10 : 60)),
+                Number("--scale-checkouts", quick ? 20 : 100),
+                Number("--scale-task-limit", 10)) { KillOne = args.Contains("--scale-kill") },
+            new ManagerRun(
+                "refill",
+                Number("--refill-pools", 4),
+                Number("--refill-size", 500),
+                1,
+                TimeSpan.Zero,
+                Number("--refill-checkouts", quick ? 50 : 300),
+                Number("--http-task-limit", 50)));
     }
 }

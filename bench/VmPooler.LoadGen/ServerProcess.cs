@@ -36,8 +36,12 @@ internal sealed class ServerProcess : IDisposable
 
     public string LogPath => Path.Combine(Directory, "vmpooler.log");
 
-    /// <summary>Starts the service with <paramref name="yaml"/> as its configuration, in <paramref name="role"/>.</summary>
-    public static ServerProcess Start(string vmpoolerDll, string yaml, string role, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts the service with <paramref name="yaml"/> as its configuration, in <paramref name="role"/>, with
+    /// <paramref name="extraArguments"/> after the usual ones (e.g. <c>--manager-id</c>).
+    /// </summary>
+    public static ServerProcess Start(
+        string vmpoolerDll, string yaml, string role, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? extraArguments = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vmpooler-bench-server-").FullName;
         var config = Path.Combine(directory, "bench.yaml");
@@ -50,7 +54,7 @@ internal sealed class ServerProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { vmpoolerDll, "--config", config, "--role", role, "--urls", baseAddress.ToString().TrimEnd('/') })
+        foreach (var argument in new[] { vmpoolerDll, "--config", config, "--role", role, "--urls", baseAddress.ToString().TrimEnd('/') }.Concat(extraArguments ?? []))
         {
             info.ArgumentList.Add(argument);
         }
@@ -120,6 +124,13 @@ internal sealed class ServerProcess : IDisposable
         }
 
         throw new TimeoutException($"the pools did not fill within {limit.TotalSeconds} s ({last}); see {LogPath}");
+    }
+
+    /// <summary>SIGKILL, as a crash would; the process stays until <see cref="Dispose"/> (which then only cleans up).</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit(10_000);
     }
 
     public void Dispose()

@@ -26,6 +26,7 @@ internal sealed class ChurnLoad : IDisposable
     private readonly IReadOnlyList<Uri> _apis;
     private readonly HttpClient[] _clients;
     private readonly ConcurrentDictionary<string, int> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TimeSpan> _handedOut = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly TimeSpan _maxHold;
@@ -64,6 +65,9 @@ internal sealed class ChurnLoad : IDisposable
 
     /// <summary>Checkouts answered 503 with an error (the inventory unavailable) or not at all: they may have run.</summary>
     public long UnavailableCheckouts => Interlocked.Read(ref _unavailableCheckouts);
+
+    /// <summary>Every VM handed out so far, with the time (since the load started) of its first checkout.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> HandedOut => _handedOut;
 
     /// <summary>How many VMs clients hold right now.</summary>
     public int Held => _held.Count;
@@ -105,6 +109,7 @@ internal sealed class ChurnLoad : IDisposable
             {
                 Interlocked.Increment(ref _checkouts);
                 Interlocked.Exchange(ref _lastCheckoutTicks, _clock.Elapsed.Ticks);
+                _handedOut.TryAdd(vm, _clock.Elapsed);
                 if (!_held.TryAdd(vm, client))
                 {
                     Violation($"{vm} handed to client {client} while client {_held.GetValueOrDefault(vm)} holds it");

@@ -30,11 +30,20 @@ internal static partial class ScenarioSteps
     /// The end check of invariants 2 and 3: stops fault injection, waits until the pools are exactly at size and idle,
     /// freezes the deployment by killing the manager, then compares what the provider holds with what the inventory tracks.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> SettleAndCheckLeaksAsync(ChaosDeployment chaos, HttpClient api, VmPoolerProcess manager, ITestOutputHelper output)
+    public static Task<IReadOnlyList<string>> SettleAndCheckLeaksAsync(ChaosDeployment chaos, HttpClient api, VmPoolerProcess manager, ITestOutputHelper output)
+        => SettleAndCheckLeaksAsync(chaos, api, [manager], output);
+
+    /// <summary>The end check with several managers: every one of them is killed before the comparison.</summary>
+    public static async Task<IReadOnlyList<string>> SettleAndCheckLeaksAsync(
+        ChaosDeployment chaos, HttpClient api, IReadOnlyList<VmPoolerProcess> managers, ITestOutputHelper output)
     {
         chaos.Calm();
         var settled = await WaitFullAndIdleAsync(api);
-        await chaos.Deployment.KillAsync(manager);
+        foreach (var manager in managers)
+        {
+            await chaos.Deployment.KillAsync(manager);
+        }
+
         var status = await VmPoolerDeployment.ReadStatusAsync(api);
         var violations = (await chaos.LeakViolationsAsync()).ToList();
         violations.AddRange(status.Pools.Where(p => p.Value.Ready != p.Value.Max || p.Value.Pending != 0)

@@ -101,8 +101,11 @@ internal sealed class VmPoolerDeployment : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Starts a manager process (<c>--role manager</c>, also on a loopback port, where it answers only 404).</summary>
-    public VmPoolerProcess StartManager(string name) => Start(name, "manager");
+    /// <summary>
+    /// Starts a manager process (<c>--role manager</c>, also on a loopback port, where it answers only 404), with
+    /// <paramref name="arguments"/> after the usual ones (e.g. <c>--manager-id</c>).
+    /// </summary>
+    public VmPoolerProcess StartManager(string name, params string[] arguments) => Start(name, "manager", arguments);
 
     /// <summary>
     /// Kills a process with SIGKILL, as a crash would (it stays in the list, so its log is still written out at the end,
@@ -246,9 +249,9 @@ internal sealed class VmPoolerDeployment : IAsyncDisposable
         }
     }
 
-    private VmPoolerProcess Start(string name, string role)
+    private VmPoolerProcess Start(string name, string role, string[]? arguments = null)
     {
-        var process = VmPoolerProcess.Start(["--config", ConfigPath, "--role", role]);
+        var process = VmPoolerProcess.Start(["--config", ConfigPath, "--role", role, .. arguments ?? []]);
         _processes.Add((name, process));
         return process;
     }
