@@ -13,7 +13,5 @@ internal static class ManagerV2
     /// The skip reason of every form that waits for the second-generation manager. Set it to <c>null</c> when that
     /// manager lands (git tag <c>manager-v2</c>), and they run.
     /// </summary>
-    public const string? Pending =
-        "waits for the second-generation pool manager of issue 13 (--manager-id, per-pool leases, GET /api/v3/managers): "
-        + "set VmPooler.ChaosTests.Fixtures.ManagerV2.Pending to null when it lands";
+    public const string? Pending = null;
 }
