@@ -36,6 +36,9 @@ public sealed partial class LibvirtProvider : IVmProvider, IDisposable
     /// <summary>Each host's URI and why it is down (null while it is up), as last seen.</summary>
     public IReadOnlyList<(string Uri, string? DownReason)> HostStatus => [.. _hosts.Select(h => (h.Uri, h.DownReason))];
 
+    /// <summary>The URI of the host <paramref name="vm"/> was last seen on, if any.</summary>
+    internal string? HostOf(string vm) => _where.TryGetValue(vm, out var host) ? host.Uri : null;
+
     /// <summary>
     /// The pool's VMs on every host. A host that cannot be listed contributes the VMs it had when last listed (they are
     /// unreachable, not gone); one never listed since start makes the call fail, so no VM of it is taken for lost.

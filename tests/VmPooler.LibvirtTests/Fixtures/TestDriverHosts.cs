@@ -6,7 +6,7 @@ namespace VmPooler.LibvirtTests.Fixtures;
 
 /// <summary>
 /// Hosts of libvirt's <c>test:///</c> driver, each from a node XML file: the node's memory, a storage pool
-/// <c>default</c> holding the template volume, a template domain <c>tmpl</c> (shut off) and a network <c>default</c>,
+/// <c>default</c> holding the template volume, a template domain <c>tmpl</c> (shut off: runstate 5) and a network <c>default</c>,
 /// so the driver reports guest addresses. Every connection to a file URI gets its own fresh copy of the node.
 /// </summary>
 public sealed class TestDriverHosts : IDisposable
@@ -29,8 +29,9 @@ public sealed class TestDriverHosts : IDisposable
                 <forward/>
                 <ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp></ip>
               </network>
-              <domain type='test'>
+              <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
                 <name>{Template}</name>
+                <test:runstate>5</test:runstate>
                 <memory unit='MiB'>256</memory>
                 <os><type>hvm</type></os>
                 <devices>
