@@ -70,6 +70,29 @@ public sealed class LibvirtEnvironment : IAsyncLifetime
         </domain>
         """;
 
+    /// <summary>
+    /// Defines (does not start) a domain of <paramref name="pool"/> as a crashed manager could leave one: an overlay
+    /// volume on the template's disk and a domain carrying the pool's metadata. Defining is one step, so a manager
+    /// running meanwhile sees it complete or not at all.
+    /// </summary>
+    public async Task DefineLeakedDomainAsync(string name, string pool)
+    {
+        await Commands.CheckAsync("virsh", "-c", Uri, "vol-create-as", StoragePool, name + ".qcow2", "64M", "--format", "qcow2", "--backing-vol", "tiny-base.qcow2", "--backing-vol-format", "qcow2");
+        var xml = TemplateXml()
+            .Replace($"<name>{Template}</name>", $"<name>{name}</name><metadata><vmpooler:vm xmlns:vmpooler='{VmMetadataNamespace}'><vmpooler:pool>{pool}</vmpooler:pool></vmpooler:vm></metadata>", StringComparison.Ordinal)
+            .Replace($"{PoolDirectory}/tiny-base.qcow2", $"{PoolDirectory}/{name}.qcow2", StringComparison.Ordinal);
+        var file = Path.Combine(PoolDirectory, name + ".xml.tmp");
+        await File.WriteAllTextAsync(file, xml);
+        try
+        {
+            await Commands.CheckAsync("virsh", "-c", Uri, "define", file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public LibvirtProviderOptions Options(params string[] uris) => new()
     {
         Hosts = [.. (uris.Length == 0 ? [Uri] : uris).Select(u => new LibvirtHostOptions { Uri = u })],
