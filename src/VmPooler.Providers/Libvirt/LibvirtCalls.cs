@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VmPooler.Providers.Libvirt.Native;
 
@@ -98,13 +99,20 @@ internal static unsafe class LibvirtCalls
     }
 
     /// <summary>
-    /// The host's memory: total and free, in bytes. Drivers that do not count free memory (libvirt's <c>test:///</c>
-    /// answers 0, which libvirt also reports as an unknown error) get total less what their running domains were given.
+    /// The host's memory: total and available (free plus buffers and page cache, which the kernel gives back), in bytes.
+    /// Drivers without memory statistics fall back to free memory; those that do not count that either (libvirt's
+    /// <c>test:///</c> answers 0, which libvirt also reports as an unknown error) get total less what their running
+    /// domains were given.
     /// </summary>
     public static (ulong Total, ulong Free) NodeMemory(ConnectHandle connection)
     {
         Check(LibvirtNative.virNodeGetInfo(connection, out var info), "reading node info");
         var total = (ulong)info.MemoryKiB * 1024;
+        if (AvailableMemory(connection) is { } available)
+        {
+            return (total, Math.Min(total, available));
+        }
+
         LibvirtNative.virResetLastError();
         var free = LibvirtNative.virNodeGetFreeMemory(connection);
         if (free == 0)
@@ -116,6 +124,36 @@ internal static unsafe class LibvirtCalls
         }
 
         return (total, free);
+    }
+
+    private static ulong? AvailableMemory(ConnectHandle connection)
+    {
+        const int allCells = -1; // VIR_NODE_MEMORY_STATS_ALL_CELLS
+        var count = 0;
+        if (LibvirtNative.virNodeGetMemoryStats(connection, allCells, null, ref count, 0) < 0 || count is <= 0 or > 16)
+        {
+            return null;
+        }
+
+        var stats = stackalloc VirNodeMemoryStats[count];
+        if (LibvirtNative.virNodeGetMemoryStats(connection, allCells, stats, ref count, 0) < 0)
+        {
+            return null;
+        }
+
+        ulong free = 0;
+        var found = false;
+        for (var i = 0; i < count; i++)
+        {
+            var name = Marshal.PtrToStringUTF8((IntPtr)Unsafe.AsPointer(ref stats[i].Field));
+            if (name is "free" or "buffers" or "cached")
+            {
+                free += stats[i].Value * 1024;
+                found |= name == "free";
+            }
+        }
+
+        return found ? free : null;
     }
 
     private static ulong RunningDomainsMemory(ConnectHandle connection)

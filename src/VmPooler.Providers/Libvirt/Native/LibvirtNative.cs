@@ -59,6 +59,9 @@ internal static unsafe partial class LibvirtNative
     public static partial int virNodeGetInfo(ConnectHandle conn, out VirNodeInfo info);
 
     [LibraryImport(Library)]
+    public static partial int virNodeGetMemoryStats(ConnectHandle conn, int cellNum, VirNodeMemoryStats* parameters, ref int count, uint flags);
+
+    [LibraryImport(Library)]
     public static partial ulong virNodeGetFreeMemory(ConnectHandle conn);
 
     [LibraryImport(Library)]
