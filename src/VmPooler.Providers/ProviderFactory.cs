@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
+using VmPooler.Providers.Libvirt;
 using VmPooler.Providers.Qemu;
 using VmPooler.Providers.VSphere;
 
@@ -14,8 +15,9 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
     public const string Dummy = "dummy";
     public const string VSphere = "vsphere";
     public const string Qemu = "qemu";
+    public const string Libvirt = "libvirt";
 
-    public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy, VSphere, Qemu];
+    public IReadOnlyCollection<string> KnownClasses { get; } = [Dummy, VSphere, Qemu, Libvirt];
 
     public IReadOnlyList<string> Validate(
         ProviderOptions provider,
@@ -40,6 +42,14 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
                 }
 
                 break;
+            case Libvirt:
+                var libvirt = LibvirtProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
+                foreach (var (index, pool) in pools)
+                {
+                    LibvirtPoolOptions.Parse(pool, libvirt.PoolDefaults, $"pools[{index}]", errors);
+                }
+
+                break;
             default:
                 errors.Add($"providers.{provider.Name}.provider_class: unknown provider class \"{provider.ProviderClass}\" (known: {string.Join(", ", KnownClasses)})");
                 break;
@@ -60,6 +70,11 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
                 QemuProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors),
                 timeProvider,
                 loggerFactory?.CreateLogger<QemuProvider>()),
+            Libvirt => new LibvirtProvider(
+                provider.Name,
+                LibvirtProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors),
+                timeProvider,
+                loggerFactory?.CreateLogger<LibvirtProvider>()),
             _ => throw new InvalidOperationException($"unknown provider class \"{provider.ProviderClass}\""),
         };
     }
