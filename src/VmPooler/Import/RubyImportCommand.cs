@@ -16,7 +16,12 @@ public static class RubyImportCommand
     /// <summary>Exit code when the target already holds data and <c>--merge</c> was not given.</summary>
     public const int RefusedExitCode = 3;
 
-    public static async Task<int> RunAsync(VmPoolerOptions options, string from, bool dryRun, bool merge, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(VmPoolerOptions options, string from, bool dryRun, bool merge, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        // On the thread pool: under a SynchronizationContext (xUnit's, in the tests) StackExchange.Redis 1.2.6 was seen to
+        // hang while releasing a connection; an in-process caller may have one.
+        => Task.Run(() => RunCoreAsync(options, from, dryRun, merge, output, error, cancellationToken), cancellationToken);
+
+    private static async Task<int> RunCoreAsync(VmPoolerOptions options, string from, bool dryRun, bool merge, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         if (options.Redis is not { } redis)
         {
@@ -34,8 +39,17 @@ public static class RubyImportCommand
         RubyData data;
         try
         {
-            using var ruby = await ConnectionMultiplexer.ConnectAsync(source);
-            data = await RubyRedisReader.ReadAsync(ruby.GetServer(ruby.GetEndPoints()[0]), ruby.GetDatabase(database));
+            var ruby = ConnectionMultiplexer.Connect(source);
+            try
+            {
+                data = await RubyRedisReader.ReadAsync(ruby.GetDatabase(database));
+            }
+            finally
+            {
+                // Closed before disposing, as RedisConnection does: disposing a 1.2.6 multiplexer alone was seen to hang.
+                await ruby.CloseAsync();
+                ruby.Dispose();
+            }
         }
         catch (RedisException ex)
         {

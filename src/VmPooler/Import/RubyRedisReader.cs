@@ -49,11 +49,11 @@ public sealed partial class RubyRedisReader
         _db = db;
     }
 
-    /// <summary>Reads every <c>vmpooler__*</c> key of <paramref name="server"/>'s database <paramref name="db"/>.</summary>
-    public static async Task<RubyData> ReadAsync(IServer server, IDatabase db)
+    /// <summary>Reads every <c>vmpooler__*</c> key of the database <paramref name="db"/>.</summary>
+    public static async Task<RubyData> ReadAsync(IDatabase db)
     {
         var reader = new RubyRedisReader(db);
-        var keys = server.Keys(db.Database, Prefix + "*", pageSize: 1000).Select(k => (string)k!).ToList();
+        var keys = await ScanAsync(db, Prefix + "*");
         var types = await Task.WhenAll(keys.Select(k => db.KeyTypeAsync(k)));
         for (var i = 0; i < keys.Count; i++)
         {
@@ -76,6 +76,21 @@ public sealed partial class RubyRedisReader
             Skips = reader._skips,
             Ignored = reader._ignored,
         };
+    }
+
+    /// <summary>Every key matching <paramref name="pattern"/>, by SCAN (never KEYS: the Ruby API may still be serving).</summary>
+    public static async Task<List<string>> ScanAsync(IDatabase db, string pattern)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var cursor = "0";
+        do
+        {
+            var reply = (RedisResult[])(await db.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))!;
+            cursor = (string)reply[0]!;
+            keys.UnionWith(((RedisResult[])reply[1]!).Select(k => (string)k!));
+        }
+        while (cursor != "0");
+        return [.. keys.Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Files a key under its kind: the segment after <c>vmpooler__</c> (<c>vm</c>, <c>token</c>, <c>ready</c> …).</summary>
