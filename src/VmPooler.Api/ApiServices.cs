@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VmPooler.Api.Auth;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Leases;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Tokens;
 using VmPooler.Core.Metrics;
@@ -26,6 +27,7 @@ public sealed class ApiServices(
     public IVmTaskQueue Tasks { get; } = stores.Tasks;
     public IPoolOverrideStore Overrides { get; } = stores.Overrides;
     public IOnDemandStore OnDemand { get; } = stores.OnDemand;
+    public IPoolLeaseStore Leases { get; } = stores.Leases;
     public TimeProvider Time { get; } = timeProvider;
     public ILogger Logger { get; } = logger;
 
@@ -49,10 +51,10 @@ public sealed class ApiServices(
     }
 }
 
-/// <summary>The stores besides the inventory that the API writes and the manager reads.</summary>
-public sealed record ApiStores(ITokenStore Tokens, IVmTaskQueue Tasks, IPoolOverrideStore Overrides, IOnDemandStore OnDemand)
+/// <summary>The stores besides the inventory that the API writes and the manager reads (the managers' leases: the manager writes, the API reads).</summary>
+public sealed record ApiStores(ITokenStore Tokens, IVmTaskQueue Tasks, IPoolOverrideStore Overrides, IOnDemandStore OnDemand, IPoolLeaseStore Leases)
 {
     /// <summary>The in-memory stores (one process).</summary>
     public static ApiStores InMemory(TimeProvider timeProvider)
-        => new(new MemoryTokenStore(), new MemoryVmTaskQueue(), new MemoryPoolOverrideStore(), new MemoryOnDemandStore(timeProvider));
+        => new(new MemoryTokenStore(), new MemoryVmTaskQueue(), new MemoryPoolOverrideStore(), new MemoryOnDemandStore(timeProvider), new MemoryPoolLeaseStore(timeProvider));
 }

@@ -59,6 +59,22 @@ public sealed class ManagerJobs
         _pools = options.Pools.ToDictionary(p => p.Name, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Whether this manager owns a pool (its per-pool lease): on-demand clones of a pool are started only by its owner,
+    /// so no other manager takes them for abandoned. Default: every pool (a single manager).
+    /// </summary>
+    public Func<string, bool> OwnsPool { get; private set; } = _ => true;
+
+    /// <summary>Told the name of a pool whose reset drained it, so its owner refills it at once.</summary>
+    public Action<string>? PoolDrained { get; private set; }
+
+    /// <summary>Connects the jobs to the manager that runs them (its pool ownership and its pass queue).</summary>
+    internal void Bind(Func<string, bool> ownsPool, Action<string> poolDrained)
+    {
+        OwnsPool = ownsPool;
+        PoolDrained = poolDrained;
+    }
+
     /// <summary>How often the jobs look for work.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -79,6 +95,17 @@ public sealed class ManagerJobs
         await GuardAsync("resets", () => RunResetsAsync(cancellationToken), cancellationToken);
         await GuardAsync("on-demand", () => RunOnDemandAsync(cancellationToken), cancellationToken);
     }
+
+    /// <summary>The jobs done once per installation (by the holder of the global lease): queued VM tasks and pool resets.</summary>
+    public async Task RunGlobalOnceAsync(CancellationToken cancellationToken)
+    {
+        await GuardAsync("tasks", () => RunTasksAsync(cancellationToken), cancellationToken);
+        await GuardAsync("resets", () => RunResetsAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The on-demand job, run by every manager for the pools it owns (request bookkeeping is conditional, so safe twice).</summary>
+    public Task RunOnDemandOnceAsync(CancellationToken cancellationToken)
+        => GuardAsync("on-demand", () => RunOnDemandAsync(cancellationToken), cancellationToken);
 
     /// <summary>Takes every queued VM task and carries them out: tasks of one VM in order, VMs in parallel.</summary>
     public async Task RunTasksAsync(CancellationToken cancellationToken)
@@ -107,13 +134,12 @@ public sealed class ManagerJobs
         bool done;
         try
         {
-            var timeout = TimeSpan.FromSeconds(_options.Config.ProviderTimeoutSeconds);
             done = task.Kind switch
             {
                 VmTaskKind.Disk => int.TryParse(task.Argument, CultureInfo.InvariantCulture, out var size)
-                    && await _reconciler.CallAsync(c => provider.CreateDiskAsync(pool, vm.Name, size, c), timeout, cancellationToken),
-                VmTaskKind.Snapshot => await _reconciler.CallAsync(c => provider.CreateSnapshotAsync(pool, vm.Name, task.Argument, c), timeout, cancellationToken),
-                VmTaskKind.Revert => await _reconciler.CallAsync(c => provider.RevertSnapshotAsync(pool, vm.Name, task.Argument, c), timeout, cancellationToken),
+                    && await _reconciler.CallAsync(c => provider.CreateDiskAsync(pool, vm.Name, size, c), cancellationToken),
+                VmTaskKind.Snapshot => await _reconciler.CallAsync(c => provider.CreateSnapshotAsync(pool, vm.Name, task.Argument, c), cancellationToken),
+                VmTaskKind.Revert => await _reconciler.CallAsync(c => provider.RevertSnapshotAsync(pool, vm.Name, task.Argument, c), cancellationToken),
                 _ => false,
             };
         }
@@ -159,7 +185,7 @@ public sealed class ManagerJobs
             if (_pools.TryGetValue(name, out var pool))
             {
                 await _reconciler.DrainAsync(pool, cancellationToken);
-                _reconciler.PoolNeedsPass?.Invoke(pool.Name);
+                PoolDrained?.Invoke(pool.Name);
             }
         }
     }
@@ -227,7 +253,7 @@ public sealed class ManagerJobs
 
             foreach (var entry in request.Entries)
             {
-                if (!_pools.TryGetValue(entry.Pool, out var pool))
+                if (!_pools.TryGetValue(entry.Pool, out var pool) || !OwnsPool(pool.Name))
                 {
                     continue;
                 }

@@ -107,4 +107,19 @@ internal static partial class ManagerLog
 
     [LoggerMessage(EventIds.TemplateChanged, LogLevel.Information, "[*] [{Pool}] template changed from '{Old}' to '{New}': draining the pool")]
     public static partial void TemplateChanged(ILogger logger, string pool, string old, string @new);
+
+    [LoggerMessage(EventIds.PendingAbandoned, LogLevel.Warning, "[!] [{Pool}] '{Vm}' will never become ready (its clone did not finish): replaced at once: {Reason}")]
+    public static partial void PendingAbandoned(ILogger logger, string pool, string vm, string reason);
+
+    [LoggerMessage(EventIds.PoolsOwned, LogLevel.Information, "[*] Manager '{ManagerId}' now owns {Count} pools (+{Gained} -{Lost})")]
+    public static partial void PoolsOwned(ILogger logger, string managerId, int count, int gained, int lost);
+
+    [LoggerMessage(EventIds.OwnershipUnavailable, LogLevel.Warning, "[!] Pool leases could not be renewed: {Error}")]
+    public static partial void OwnershipUnavailable(ILogger logger, string error);
+
+    [LoggerMessage(EventIds.PoolsUnmanaged, LogLevel.Warning, "[!] No live manager may own these pools (labels): {Pools}")]
+    public static partial void PoolsUnmanaged(ILogger logger, string pools);
+
+    [LoggerMessage(EventIds.TopUpFailed, LogLevel.Warning, "[!] [{Pool}] top-up failed: {Error}")]
+    public static partial void TopUpFailed(ILogger logger, string pool, string error);
 }

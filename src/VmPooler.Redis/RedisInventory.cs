@@ -404,6 +404,11 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             },
             cancellationToken);
 
+    public Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () => (IReadOnlyList<string>)[.. (await Db.SetMembersAsync(_keys.Pool(pool)[3])).Select(v => (string)v!)],
+            cancellationToken);
+
     public Task<IReadOnlyDictionary<string, PoolCounts>> GetCountsAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken)
         => GuardAsync(
             async () =>
@@ -414,7 +419,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 for (var i = 0; i < names.Count; i++)
                 {
                     var c = (int[])results[i]!;
-                    counts[names[i]] = new PoolCounts(c[0], c[1], c[2], c[3], c[4]);
+                    counts[names[i]] = new PoolCounts(c[0], c[1], c[2], c[3], c[4], c[5]);
                 }
 
                 return (IReadOnlyDictionary<string, PoolCounts>)counts;

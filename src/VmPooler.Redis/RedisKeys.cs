@@ -5,7 +5,7 @@ namespace VmPooler.Redis;
 /// <summary>
 /// Key naming. Every key of one pool carries that pool's hash tag (<c>&lt;prefix&gt;:{&lt;pool&gt;}:ready</c>), so each
 /// per-pool script touches one slot and runs on a Redis Cluster as on a single server. Global keys have tags of their
-/// own (<c>{index}</c>, <c>{stats}</c>, <c>{manager}</c>). The prefix lets several installations (or tests) share a server.
+/// own (<c>{index}</c>, <c>{stats}</c>, <c>{manager}</c>, <c>{managers}</c>). The prefix lets several installations (or tests) share a server.
 /// </summary>
 public sealed class RedisKeys(string prefix)
 {
@@ -43,6 +43,21 @@ public sealed class RedisKeys(string prefix)
     public RedisKey Tags(DateOnly day) => $"{Prefix}:{{stats}}:tag:{day:yyyy-MM-dd}";
 
     public RedisKey ManagerLease => $"{Prefix}:{{manager}}:lease";
+
+    /// <summary>A pool's manager lease (the owning manager's id, expiring by PX), on the pool's slot.</summary>
+    public RedisKey PoolLease(string pool) => PoolTag(pool) + "lease";
+
+    /// <summary>The prefix of a manager's registration key; the key is this plus the manager's id.</summary>
+    public string ManagerPrefix => $"{Prefix}:{{managers}}:manager:";
+
+    /// <summary>A manager's registration (JSON, expiring by PX).</summary>
+    public RedisKey Manager(string id) => ManagerPrefix + id;
+
+    /// <summary>The ids of registered managers (pruned on read of ids whose registration has expired).</summary>
+    public RedisKey ManagerIds => $"{Prefix}:{{managers}}:ids";
+
+    /// <summary>Pub/sub channel on which managers announce registrations, unregistrations and released leases.</summary>
+    public RedisChannel ManagerChanges => new($"{Prefix}:managers:changes", RedisChannel.PatternMode.Literal);
 
     /// <summary>A token's hash (user, hint, created, last); the key holds the token's SHA-256, never the token.</summary>
     public RedisKey Token(string hash) => $"{Prefix}:{{tokens}}:{hash}";

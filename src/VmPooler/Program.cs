@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using VmPooler;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.Leases;
 using VmPooler.Import;
 using VmPooler.Providers;
 
@@ -24,6 +25,31 @@ var checkOption = new Option<bool>("--check-config")
 {
     Description = "Load and validate the configuration, print a summary and exit.",
 };
+
+var managerIdOption = new Option<string?>("--manager-id")
+{
+    HelpName = "id",
+    Description = "This pool manager's stable id (default: the host name, the configuration path and the listening port, e.g. myhost:/etc/vmpooler/vmpooler.yaml:4567); a restart with the same id resumes its pools at once.",
+};
+managerIdOption.Validators.Add(result =>
+{
+    if (ManagerIdentityArguments.IdProblem(result.GetValueOrDefault<string?>()) is { } problem)
+    {
+        result.AddError("--manager-id " + problem);
+    }
+});
+var poolsLabelOption = new Option<string[]>("--pools-label")
+{
+    HelpName = "key=value",
+    Description = "Manage only pools whose labels: carry key=value (repeatable; all must match; default: every pool).",
+};
+poolsLabelOption.Validators.Add(result =>
+{
+    foreach (var problem in ManagerIdentityArguments.LabelProblems(result.GetValueOrDefault<string[]>() ?? []))
+    {
+        result.AddError("--pools-label " + problem);
+    }
+});
 
 var fromOption = new Option<string>("--from")
 {
@@ -57,6 +83,8 @@ var root = new RootCommand("vmpooler: keeps pools of ready virtual machines and 
     roleOption,
     urlsOption,
     checkOption,
+    managerIdOption,
+    poolsLabelOption,
     importCommand,
 };
 
@@ -85,7 +113,16 @@ root.SetAction(async (parse, cancellationToken) =>
         return 0;
     }
 
-    await using var app = VmPoolerApplication.Build(options, role, parse.GetValue(urlsOption));
+    // The default id adds the port the process listens on: two managers on one host with one configuration (a
+    // stand-by, a test) must not share an id, since managers with one id share their leases.
+    var listen = parse.GetValue(urlsOption)?.FirstOrDefault() ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS")?.Split(';')[0] ?? VmPoolerApplication.DefaultUrl;
+    var port = Uri.TryCreate(listen.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Port : 0;
+    var identity = ManagerIdentityArguments.Create(
+        parse.GetValue(managerIdOption),
+        parse.GetValue(poolsLabelOption) ?? [],
+        System.Net.Dns.GetHostName(),
+        options.Source + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    await using var app = VmPoolerApplication.Build(options, role, parse.GetValue(urlsOption), managerIdentity: identity);
     var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VmPooler");
 #pragma warning disable CA1848 // start-up lines, once per process
     logger.LogInformation("vmpooler starting (role {Role}) with {PoolCount} pools from {Source}", role.ToString().ToLowerInvariant(), options.Pools.Count, options.Source);
@@ -96,7 +133,10 @@ root.SetAction(async (parse, cancellationToken) =>
     return 0;
 });
 
-return await root.Parse(args).InvokeAsync();
+// Option errors (an unknown option, a bad --role, --manager-id or --pools-label) exit with 2, the usual code for bad usage.
+var parsed = root.Parse(args);
+var exitCode = await parsed.InvokeAsync();
+return parsed.Errors.Count > 0 ? 2 : exitCode;
 
 static async Task<VmPoolerOptions?> LoadOptionsAsync(string? configPath)
 {

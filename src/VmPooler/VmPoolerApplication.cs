@@ -11,6 +11,7 @@ using VmPooler.Api.Http;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Leases;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
 using VmPooler.Core.Providers;
@@ -34,14 +35,16 @@ public static class VmPoolerApplication
 
     /// <summary>
     /// Builds the application. <paramref name="configureServices"/> runs last, so tests can replace services (e.g. the
-    /// <see cref="TimeProvider"/>).
+    /// <see cref="TimeProvider"/>). Without <paramref name="managerIdentity"/> the manager has the default id (host name
+    /// plus configuration path) and manages every pool.
     /// </summary>
     public static WebApplication Build(
         VmPoolerOptions options,
         VmPoolerRole role,
         IReadOnlyList<string>? urls = null,
         Action<IServiceCollection>? configureServices = null,
-        Action<ILoggingBuilder>? configureLogging = null)
+        Action<ILoggingBuilder>? configureLogging = null,
+        ManagerIdentity? managerIdentity = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -64,7 +67,7 @@ public static class VmPoolerApplication
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        AddVmPooler(builder.Services, options, role);
+        AddVmPooler(builder.Services, options, role, managerIdentity);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -95,10 +98,11 @@ public static class VmPoolerApplication
     }
 
     /// <summary>Registers everything a role needs.</summary>
-    public static IServiceCollection AddVmPooler(IServiceCollection services, VmPoolerOptions options, VmPoolerRole role)
+    public static IServiceCollection AddVmPooler(IServiceCollection services, VmPoolerOptions options, VmPoolerRole role, ManagerIdentity? managerIdentity = null)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
+        services.TryAddSingleton(managerIdentity ?? ManagerIdentityArguments.Create(null, [], System.Net.Dns.GetHostName(), options.Source));
         services.AddVmPoolerTelemetry(
             options,
             runsManager: role != VmPoolerRole.Api,
@@ -114,6 +118,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IPoolOverrideStore>(sp => new RedisPoolOverrideStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IPoolLeaseStore>(sp => ActivatorUtilities.CreateInstance<RedisPoolLeaseStore>(sp));
         }
         else
         {
@@ -124,13 +129,15 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IPoolOverrideStore, MemoryPoolOverrideStore>();
             services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
+            services.TryAddSingleton<IPoolLeaseStore>(sp => new MemoryPoolLeaseStore(sp.GetRequiredService<TimeProvider>()));
         }
 
         services.TryAddSingleton(sp => new ApiStores(
             sp.GetRequiredService<ITokenStore>(),
             sp.GetRequiredService<IVmTaskQueue>(),
             sp.GetRequiredService<IPoolOverrideStore>(),
-            sp.GetRequiredService<IOnDemandStore>()));
+            sp.GetRequiredService<IOnDemandStore>(),
+            sp.GetRequiredService<IPoolLeaseStore>()));
 
         if (role != VmPoolerRole.Manager)
         {
@@ -191,7 +198,9 @@ public static class VmPoolerApplication
                     sp.GetRequiredService<IInventory>(),
                     sp.GetRequiredService<IHistoryStore>(),
                     sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<ILogger<HistoryRecorder>>())));
+                    sp.GetRequiredService<ILogger<HistoryRecorder>>()),
+                sp.GetService<IPoolLeaseStore>(),
+                sp.GetService<ManagerIdentity>()));
             services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
         }
 

@@ -243,6 +243,11 @@ public static class VmApi
             details["ssh_port"] = port;
         }
 
+        if (vm.Get(VmFields.HostKeyFingerprint) is { Length: > 0 } fingerprint)
+        {
+            details["host_key_fingerprint"] = fingerprint;
+        }
+
         if (services.Pools.DomainOf(vm.Pool) is { Length: > 0 } domain)
         {
             if (ApiGeneration.UsesShortNames(context))

@@ -174,7 +174,35 @@ internal sealed partial class ConfigMapper
             CheckLoopDelayMaxSeconds = max,
             CheckLoopDelayDecay = decay,
             Settings = entry,
+            Labels = MapLabels(entry, path + ".labels"),
         };
+    }
+
+    /// <summary>
+    /// <c>labels:</c>, a mapping of non-empty strings (what <c>--pools-label key=value</c> selects on, so a name holds no
+    /// <c>=</c>). Absent: no labels.
+    /// </summary>
+    private Dictionary<string, string> MapLabels(Dictionary<string, object?> entry, string path)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in _reader.ReadMapping(entry, "labels", path) ?? [])
+        {
+            var labelPath = ConfigReader.Child(path, name);
+            if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal))
+            {
+                _reader.Error(path, "label names must be non-empty and hold no '=' (got " + ConfigReader.Describe(name) + ")");
+            }
+            else if (value is not string text || string.IsNullOrWhiteSpace(text))
+            {
+                _reader.Error(labelPath, "must be a non-empty string (got " + ConfigReader.Describe(value) + ")");
+            }
+            else
+            {
+                labels[name] = text;
+            }
+        }
+
+        return labels;
     }
 
     /// <summary>The pool's name, or null when it is missing, malformed or a duplicate (each recorded as an error).</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using VmPooler.Core.Providers;
 
@@ -130,7 +131,29 @@ internal sealed partial class ConfigMapper
                 ?? GlobalOptions.DefaultOnDemandRequestTtlMinutes,
             OwnerOnly = _reader.ReadBool(config, "owner_only", "config.owner_only") ?? false,
             RateLimitingEnabled = _reader.ReadBool(config, "rate_limiting_enabled", "config.rate_limiting_enabled") ?? false,
+            ManagerLeaseTtl = MapManagerLeaseTtl(config),
         };
+    }
+
+    /// <summary><c>manager_lease_ttl</c>: seconds, at least <see cref="GlobalOptions.MinimumManagerLeaseTtl"/> and at most an hour.</summary>
+    private TimeSpan MapManagerLeaseTtl(Dictionary<string, object?> config)
+    {
+        const string Path = "config.manager_lease_ttl";
+        var seconds = _reader.ReadNumber(config, "manager_lease_ttl", Path, NumberRule.Positive);
+        if (seconds is null)
+        {
+            return GlobalOptions.DefaultManagerLeaseTtl;
+        }
+
+        var minimum = GlobalOptions.MinimumManagerLeaseTtl.TotalSeconds;
+        var maximum = GlobalOptions.MaximumManagerLeaseTtl.TotalSeconds;
+        if (seconds < minimum || seconds > maximum)
+        {
+            _reader.Error(Path, string.Create(CultureInfo.InvariantCulture, $"must be between {minimum} and {maximum} seconds (got {seconds})"));
+            return GlobalOptions.DefaultManagerLeaseTtl;
+        }
+
+        return TimeSpan.FromSeconds(seconds.Value);
     }
 
     /// <summary>Spec §4.2: a decay ≤ 1.0 is replaced by 2.0; a max below min is raised to min.</summary>

@@ -163,6 +163,16 @@ public sealed record GlobalOptions
 
     /// <summary><c>max_vm_retries</c>: on-demand clone retries. Default 3.</summary>
     public int MaxVmRetries { get; init; } = 3;
+
+    /// <summary>How long a manager's per-pool lease lasts without renewal (<c>manager_lease_ttl</c>, seconds; default 15, minimum 3).</summary>
+    public TimeSpan ManagerLeaseTtl { get; init; } = DefaultManagerLeaseTtl;
+
+    public static readonly TimeSpan DefaultManagerLeaseTtl = TimeSpan.FromSeconds(15);
+
+    public static readonly TimeSpan MinimumManagerLeaseTtl = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest <c>manager_lease_ttl</c> accepted: a dead manager's pools wait this long at most.</summary>
+    public static readonly TimeSpan MaximumManagerLeaseTtl = TimeSpan.FromHours(1);
 }
 
 /// <summary>One entry of <c>:pools:</c> (spec §5.2).</summary>
@@ -212,6 +222,12 @@ public sealed record PoolOptions
 
     /// <summary>Every key of the pool entry as configured (plain key → raw value), for provider-specific options.</summary>
     public IReadOnlyDictionary<string, object?> Settings { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>
+    /// The pool's <c>labels:</c> (key → value): a manager started with <c>--pools-label key=value</c> owns only pools
+    /// that carry that label (affinity, e.g. one manager per hypervisor host).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>One entry of <c>:providers:</c>.</summary>

@@ -68,6 +68,16 @@ public static class EventIds
     public const int OnDemandFailed = 2032;
     public const int OnDemandFailureNotCounted = 2033;
 
+    // Manager, second generation (21xx)
+    public const int PendingAbandoned = 2101;
+    public const int PoolsOwned = 2102;
+    public const int OwnershipUnavailable = 2103;
+    public const int PoolsUnmanaged = 2104;
+    public const int TopUpFailed = 2105;
+
+    // Inventory: per-pool manager leases (32xx)
+    public const int ManagerRegistrationUnreadable = 3201;
+
     // Providers
     public const int ProviderCall = 4001;
 

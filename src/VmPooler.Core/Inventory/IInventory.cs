@@ -81,6 +81,13 @@ public interface IInventory
     /// <summary>Every VM of a pool by state, with metadata (the manager's view of one pool).</summary>
     Task<PoolSnapshot> GetPoolAsync(string pool, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The names of a pool's completed VMs, without their metadata: the manager destroys returned VMs on the event path
+    /// without reading every VM of the pool.
+    /// </summary>
+    async Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
+        => [.. (await GetPoolAsync(pool, cancellationToken)).Completed.Select(vm => vm.Name)];
+
     /// <summary>Number of VMs per state for each pool (unknown pools count zero).</summary>
     Task<IReadOnlyDictionary<string, PoolCounts>> GetCountsAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken);
 
@@ -143,8 +150,15 @@ public sealed record PoolSnapshot(
         => [.. Pending.Select(v => v.Name), .. Ready.Select(v => v.Name), .. Running.Select(v => v.Name), .. Completed.Select(v => v.Name)];
 }
 
-/// <summary>Counts of one pool's VMs per state; <paramref name="Cloning"/> counts the pending VMs whose clone has not finished.</summary>
-public readonly record struct PoolCounts(int Pending, int Ready, int Running, int Completed, int Cloning = 0);
+/// <summary>
+/// Counts of one pool's VMs per state; <paramref name="Cloning"/> counts the pending VMs whose clone has not finished,
+/// <paramref name="OnDemand"/> the pending VMs cloned for on-demand requests (they do not count towards the pool's size).
+/// </summary>
+public readonly record struct PoolCounts(int Pending, int Ready, int Running, int Completed, int Cloning = 0, int OnDemand = 0)
+{
+    /// <summary>The pending VMs that count towards the pool's size.</summary>
+    public int PoolPending => Pending - OnDemand;
+}
 
 /// <summary>One VM wanted in a checkout: the name the client asked for and the pools that may serve it, in order.</summary>
 public sealed record CheckoutItem(string RequestedName, IReadOnlyList<string> CandidatePools);

@@ -267,6 +267,15 @@ public sealed class MemoryInventory : IInventory
         }
     }
 
+    public Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<string> names = _pools.TryGetValue(pool, out var sets) ? [.. sets.Completed.Select(e => e.Name)] : [];
+            return Task.FromResult(names);
+        }
+    }
+
     public Task<IReadOnlyDictionary<string, PoolCounts>> GetCountsAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<string, PoolCounts>(pools.Count, StringComparer.Ordinal);
@@ -280,7 +289,8 @@ public sealed class MemoryInventory : IInventory
                         sets.Ready.Count,
                         sets.Running.Count,
                         sets.Completed.Count,
-                        sets.Pending.Count(e => !e.Fields.ContainsKey(VmFields.CloneTime)))
+                        sets.Pending.Count(e => !e.Fields.ContainsKey(VmFields.CloneTime)),
+                        sets.Pending.Count(e => e.Fields.TryGetValue(VmFields.RequestId, out var id) && id.Length > 0))
                     : default;
             }
         }

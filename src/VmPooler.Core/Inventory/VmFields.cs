@@ -12,6 +12,9 @@ public static class VmFields
     public const string CloneTime = "clone_time";
     public const string Ip = "ip";
     public const string SshPort = "ssh_port";
+
+    /// <summary>The fingerprint of the VM's SSH host key, when its provider reports one (our extension).</summary>
+    public const string HostKeyFingerprint = "host_key_fingerprint";
     public const string CloneError = "clone_error";
     public const string CloneErrorClass = "clone_error_class";
     public const string Ready = "ready";

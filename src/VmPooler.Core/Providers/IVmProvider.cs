@@ -55,14 +55,25 @@ public sealed record ProviderVm
 
     /// <summary>A port other than 22 on which the VM's SSH is reached (e.g. a forwarded loopback port), if any.</summary>
     public int? SshPort { get; init; }
+
+    /// <summary>The fingerprint of the VM's own SSH host key (<c>SHA256:…</c>, as <c>ssh-keygen -l</c> shows it), if known.</summary>
+    public string? HostKeyFingerprint { get; init; }
 }
 
-/// <summary>The answer of a ready check: ready or not, and why not (stored as <c>open_socket_error</c>).</summary>
-public readonly record struct ReadyCheckResult(bool IsReady, string? Error = null)
+/// <summary>
+/// The answer of a ready check: ready or not, and why not (stored as <c>open_socket_error</c>). <paramref name="Abandoned"/>
+/// says the VM can never become ready because its clone can no longer finish (the process that cloned it is gone), so
+/// the manager replaces it at once instead of waiting for the pool's <c>timeout</c>; providers that cannot tell (a
+/// vSphere clone runs on the server) never say so.
+/// </summary>
+public readonly record struct ReadyCheckResult(bool IsReady, string? Error = null, bool Abandoned = false)
 {
     public static ReadyCheckResult Ready { get; } = new(true);
 
     public static ReadyCheckResult NotReady(string reason) => new(false, reason);
+
+    /// <summary>Not ready, and never will be: its clone died with the process that ran it.</summary>
+    public static ReadyCheckResult CloneAbandoned(string reason) => new(false, reason, Abandoned: true);
 }
 
 /// <summary>Creates provider instances from their configuration sections.</summary>

@@ -22,6 +22,9 @@ public sealed class DummyProvider : IVmProvider
     private readonly Lock _randomGate = new();
     private readonly IDummyVmStore _vms;
 
+    /// <summary>The VMs this process is cloning right now (a clone in no process's list was abandoned).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _cloning = new(StringComparer.Ordinal);
+
     public DummyProvider(string name, DummyProviderOptions options, TimeProvider timeProvider, Random? random = null)
     {
         Name = name;
@@ -61,6 +64,7 @@ public sealed class DummyProvider : IVmProvider
             throw new InvalidOperationException($"dummy provider: a VM named '{vmName}' already exists");
         }
 
+        _cloning[vmName] = 0;
         try
         {
             await DelayAsync(_options.CreateVmMinTime, _options.CreateVmMaxTime, cancellationToken);
@@ -69,6 +73,7 @@ public sealed class DummyProvider : IVmProvider
         catch
         {
             _vms.Remove(vmName);
+            _cloning.TryRemove(vmName, out _);
             throw;
         }
 
@@ -76,6 +81,7 @@ public sealed class DummyProvider : IVmProvider
         vm.BootsAt = clonedAt + Delay(_options.BootMinTime, _options.BootMaxTime);
         vm.ClonedAt = clonedAt;
         _vms.Save(vm);
+        _cloning.TryRemove(vmName, out _);
         return vm.ToProviderVm();
     }
 
@@ -95,6 +101,12 @@ public sealed class DummyProvider : IVmProvider
         if (vm is null)
         {
             return Task.FromResult(ReadyCheckResult.NotReady($"dummy provider: no VM '{vmName}' in pool '{pool.Name}'"));
+        }
+
+        if (vm.ClonedAt is null && !_cloning.ContainsKey(vmName))
+        {
+            // Its clone never finished and no clone of it runs in this process: the process that cloned it died.
+            return Task.FromResult(ReadyCheckResult.CloneAbandoned($"dummy provider: the clone of '{vmName}' did not finish (its process is gone)"));
         }
 
         if (vm.ClonedAt is null || _time.GetUtcNow() < vm.BootsAt)

@@ -45,23 +45,26 @@ internal static class GuestProbe
     }
 
     /// <summary>
-    /// Runs shell commands on the guest's serial console (a root shell on ttyS0) and waits until they finished: the
-    /// line ends by printing a marker computed by the shell, so the echo of the command line itself does not match.
+    /// Runs shell commands on the guest's serial console (a root shell on ttyS0), waits until they finished and returns
+    /// what they printed. The output is framed by markers computed by the shell, so the echo of the command line itself
+    /// does not match them.
     /// </summary>
-    public static async Task RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<string> RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var nonce = Guid.NewGuid().ToString("N")[..10];
-        var expected = $"VMP42{nonce}";
+        var begin = $"VMP42B{nonce}";
+        var end = $"VMP42E{nonce}";
         using var limit = new TimeLimit(timeout, time, cancellationToken);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(serialSocket), limit.Token);
-            var line = $"\n{commands}; echo VMP$((6*7)){nonce}\n";
+            var line = $"\necho VMP$((6*7))B{nonce}; {commands}; echo VMP$((6*7))E{nonce}\n";
             await socket.SendAsync(Encoding.ASCII.GetBytes(line), SocketFlags.None, limit.Token);
             var seen = new StringBuilder();
             var buffer = new byte[4096];
-            while (!seen.ToString().Contains(expected, StringComparison.Ordinal))
+            int done;
+            while ((done = seen.ToString().IndexOf(end, StringComparison.Ordinal)) < 0)
             {
                 var n = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
                 if (n == 0)
@@ -75,6 +78,10 @@ internal static class GuestProbe
                     seen.Remove(0, seen.Length - 1024);
                 }
             }
+
+            var text = seen.ToString(0, done);
+            var from = text.IndexOf(begin, StringComparison.Ordinal);
+            return from < 0 ? "" : text[(from + begin.Length)..].Replace("\r", "", StringComparison.Ordinal).Trim();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -31,6 +31,20 @@ internal sealed record VmFiles(string Directory)
     }
 }
 
+/// <summary>
+/// How a VM's QEMU starts: its RAM (anonymous, or the file <paramref name="RamFile"/> mapped shared or private),
+/// what it restores (<paramref name="Incoming"/>: a migration URI, or <c>defer</c> to set capabilities over QMP first)
+/// and whether its CPUs wait for <c>cont</c> (<paramref name="Paused"/>).
+/// </summary>
+internal sealed record QemuStart(string? RamFile = null, bool ShareRam = false, string? Incoming = null, bool Paused = false)
+{
+    /// <summary>A cold boot with anonymous RAM.</summary>
+    public static QemuStart Cold { get; } = new();
+
+    /// <summary>The memory backend's id; a saved state names its RAM block after it, so every start uses the same.</summary>
+    public const string RamId = "vmpram";
+}
+
 /// <summary>Builds the <c>qemu-system-x86_64</c> command line of a VM (the shape of guest/boot-vm.sh).</summary>
 internal static class QemuCommandLine
 {
@@ -66,8 +80,8 @@ internal static class QemuCommandLine
 
     /// <summary>
     /// The arguments for a VM. <paramref name="guestHostname"/> goes on the kernel command line (the golden VM's name for
-    /// restored clones, whose device configuration must match the golden VM's exactly). <paramref name="incoming"/> is a
-    /// saved state to restore.
+    /// restored clones, whose device configuration must match the golden VM's exactly). <paramref name="start"/> says how
+    /// its RAM is backed and what it restores.
     /// </summary>
     public static List<string> Build(
         QemuPoolOptions pool,
@@ -76,7 +90,7 @@ internal static class QemuCommandLine
         string guestHostname,
         string sshAddress,
         int sshPort,
-        string? incoming)
+        QemuStart start)
     {
         var template = pool.Template ?? throw new InvalidOperationException("the pool's template was not resolved");
         var kvm = UseKvm(pool.Accel);
@@ -87,8 +101,9 @@ internal static class QemuCommandLine
         }
         else
         {
-            // -cpu max gives RDRAND (dropbear does not wait for entropy); tb-size caps the translation cache per VM.
-            args.AddRange(["-accel", "tcg,tb-size=64", "-cpu", "max"]);
+            // -cpu max gives RDRAND (dropbear does not wait for entropy); tb-size caps the translation cache per VM,
+            // which is most of what an idle VM costs beyond the guest pages it wrote.
+            args.AddRange(["-accel", $"tcg,tb-size={pool.TcgTbSizeMiB.ToString(CultureInfo.InvariantCulture)}", "-cpu", "max"]);
         }
 
         var append = $"console=ttyS0 panic=-1 quiet vm.hostname={guestHostname} root=/dev/vda";
@@ -97,7 +112,7 @@ internal static class QemuCommandLine
         switch (pool.Machine)
         {
             case QemuMachine.Microvm:
-                args.AddRange(["-M", "microvm,rtc=on"]);
+                args.AddRange(["-M", $"microvm,rtc=on,memory-backend={QemuStart.RamId}"]);
                 nic = "virtio-net-device";
                 blk = "virtio-blk-device";
                 if (!kvm && TscKhz() is { } khz)
@@ -108,12 +123,12 @@ internal static class QemuCommandLine
 
                 break;
             case QemuMachine.Q35:
-                args.AddRange(["-M", "q35"]);
+                args.AddRange(["-M", $"q35,memory-backend={QemuStart.RamId}"]);
                 nic = "virtio-net-pci,romfile=";
                 blk = "virtio-blk-pci";
                 break;
             default:
-                args.AddRange(["-M", "pc"]);
+                args.AddRange(["-M", $"pc,memory-backend={QemuStart.RamId}"]);
                 nic = "virtio-net-pci,romfile=";
                 blk = "virtio-blk-pci";
                 break;
@@ -124,7 +139,11 @@ internal static class QemuCommandLine
             append += " " + pool.KernelAppend;
         }
 
-        args.AddRange(["-m", pool.MemoryMiB.ToString(CultureInfo.InvariantCulture), "-smp", pool.Cpus.ToString(CultureInfo.InvariantCulture)]);
+        var size = pool.MemoryMiB.ToString(CultureInfo.InvariantCulture) + "M";
+        args.AddRange(["-object", start.RamFile is { } ramFile
+            ? $"memory-backend-file,id={QemuStart.RamId},size={size},mem-path={ramFile},share={(start.ShareRam ? "on" : "off")}"
+            : $"memory-backend-ram,id={QemuStart.RamId},size={size}"]);
+        args.AddRange(["-m", size, "-smp", pool.Cpus.ToString(CultureInfo.InvariantCulture)]);
         args.AddRange(["-nodefaults", "-no-user-config", "-display", "none", "-name", name]);
         if (template.Kernel is { } kernel)
         {
@@ -149,9 +168,14 @@ internal static class QemuCommandLine
             }
         }
 
-        if (incoming is not null)
+        if (start.Incoming is { } incoming)
         {
-            args.AddRange(["-incoming", $"exec:cat '{incoming}'"]);
+            args.AddRange(["-incoming", incoming]);
+        }
+
+        if (start.Paused)
+        {
+            args.Add("-S");
         }
 
         args.AddRange(["-daemonize", "-pidfile", files.Pid, "-D", files.Log]);

@@ -14,8 +14,8 @@ internal static partial class QemuLog
     [LoggerMessage(4103, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}': restore from saved state failed, cold-booting instead: {Error}")]
     public static partial void RestoreFailed(ILogger logger, string pool, string vm, string error);
 
-    [LoggerMessage(4104, LogLevel.Information, "[qemu] saved state {Key} for {Image} ready in {Seconds:0.00} s (clones restore from it)")]
-    public static partial void SavedStateBuilt(ILogger logger, string key, string image, double seconds);
+    [LoggerMessage(4104, LogLevel.Information, "[qemu] saved state {Key} for {Image} ready in {Seconds:0.00} s ({Kind}; clones restore from it)")]
+    public static partial void SavedStateBuilt(ILogger logger, string key, string image, double seconds, string kind);
 
     [LoggerMessage(4105, LogLevel.Warning, "[qemu] saved state {Key} could not be built, cold-booting clones: {Error}")]
     public static partial void SavedStateFailed(ILogger logger, string key, string error);
@@ -28,4 +28,19 @@ internal static partial class QemuLog
 
     [LoggerMessage(4108, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}' {Operation} failed: {Error}")]
     public static partial void OperationFailed(ILogger logger, string pool, string vm, string operation, string error);
+
+    [LoggerMessage(4109, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}': cannot share the saved RAM, copying it instead: {Reason}")]
+    public static partial void SharedRestoreFellBack(ILogger logger, string pool, string vm, string reason);
+
+    [LoggerMessage(4110, LogLevel.Warning, "[qemu] saved state {Key}: this QEMU has no '{Capability}' migration capability, so clones will copy the RAM instead of sharing it")]
+    public static partial void NoSharedRam(ILogger logger, string key, string capability);
+
+    [LoggerMessage(4111, LogLevel.Information, "[qemu] saved state {Old} replaced by {New}: its files are removed (clones still running on it keep them until they exit)")]
+    public static partial void SavedStateRetired(ILogger logger, string old, string @new);
+
+    [LoggerMessage(4112, LogLevel.Warning, "[qemu] [{Pool}] '{Vm}' could not be given its own SSH host key (the guest has no dropbearkey?): {Output}")]
+    public static partial void NoOwnHostKey(ILogger logger, string pool, string vm, string output);
+
+    [LoggerMessage(4113, LogLevel.Debug, "[qemu] [{Pool}] '{Vm}' restore: running after {RunningMs} ms, identity (hostname, clock, entropy, host key) {IdentityMs} ms, then SSH banner {SshMs} ms")]
+    public static partial void RestorePhases(ILogger logger, string pool, string vm, long runningMs, long identityMs, long sshMs);
 }

@@ -17,7 +17,8 @@ namespace VmPooler.Providers.Qemu;
 /// overlay on the pool's base image and the guest's SSH port forwarded to loopback (user-mode networking). All state
 /// lives under <c>run_dir/POOL/VM</c>, so another instance or process (a restarted service) finds the VMs again; the
 /// QEMU processes are daemonized and outlive the service. Clones restore a saved golden state of their pool when
-/// there is one (sub-second), else cold-boot, at most <c>max_concurrent_boots</c> at once.
+/// there is one (sub-second; sharing its RAM file copy-on-write by default), at most <c>max_concurrent_restores</c> at
+/// once, else cold-boot, at most <c>max_concurrent_boots</c> at once.
 /// </summary>
 public sealed partial class QemuProvider : IVmProvider
 {
@@ -33,6 +34,7 @@ public sealed partial class QemuProvider : IVmProvider
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _bootSlots;
+    private readonly SemaphoreSlim _restoreSlots;
     private readonly ConcurrentDictionary<string, QemuPoolOptions> _pools = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _vmLocks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _creating = new(StringComparer.Ordinal);
@@ -45,6 +47,7 @@ public sealed partial class QemuProvider : IVmProvider
         _time = timeProvider;
         _logger = logger ?? NullLogger.Instance;
         _bootSlots = new SemaphoreSlim(options.MaxConcurrentBoots, options.MaxConcurrentBoots);
+        _restoreSlots = new SemaphoreSlim(options.MaxConcurrentRestores, options.MaxConcurrentRestores);
     }
 
     public string Name { get; }
@@ -123,27 +126,11 @@ public sealed partial class QemuProvider : IVmProvider
         await vmLock.WaitAsync(CancellationToken.None);
         try
         {
-            VmRecord record;
-            var saved = poolOptions.SavedState && poolOptions.Template?.Kernel is not null ? await SavedStateForAsync(poolOptions, cancellationToken) : null;
-            if (saved is not null)
-            {
-                try
-                {
-                    record = await RestoreAsync(pool, poolOptions, vmName, files, saved, cancellationToken);
-                }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    QemuLog.RestoreFailed(_logger, pool.Name, vmName, ex.Message);
-                    await StopAsync(files, cancellationToken);
-                    ClearDirectory(files.Directory);
-                    record = await ColdBootAsync(pool, poolOptions, vmName, files, cancellationToken);
-                }
-            }
-            else
-            {
-                record = await ColdBootAsync(pool, poolOptions, vmName, files, cancellationToken);
-            }
-
+            var saved = poolOptions.SavedState != SavedStateMode.Off && poolOptions.Template?.Kernel is not null
+                ? await SavedStateForAsync(pool.Name, poolOptions, cancellationToken)
+                : null;
+            var record = saved is null ? null : await RestoreAsync(pool, poolOptions, vmName, files, saved, cancellationToken);
+            record ??= await ColdBootAsync(pool, poolOptions, vmName, files, cancellationToken);
             return ToProviderVm(pool, record, PoweredOn);
         }
         catch
@@ -422,43 +409,19 @@ public sealed partial class QemuProvider : IVmProvider
         try
         {
             var started = _time.GetTimestamp();
-            var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, vmName, null, cancellationToken);
+            var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, vmName, QemuStart.Cold, cancellationToken);
             await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
-            var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, "cold");
+            string? fingerprint = null;
+            if (template.Kernel is not null)
+            {
+                // Our guest (booted from its kernel) has a root shell on its console: give it its own host key.
+                fingerprint = await GiveIdentityAsync(pool.Name, files, vmName, cancellationToken);
+                await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
+            }
+
+            var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, "cold", fingerprint);
             WriteRecord(files, record);
             QemuLog.Started(_logger, pool.Name, vmName, HostProcesses.ReadPid(files.Pid) ?? 0, address, port, "cold boot", (long)_time.GetElapsedTime(started).TotalMilliseconds);
-            return record;
-        }
-        finally
-        {
-            _bootSlots.Release();
-        }
-    }
-
-    private async Task<VmRecord> RestoreAsync(PoolOptions pool, QemuPoolOptions poolOptions, string vmName, VmFiles files, SavedState saved, CancellationToken cancellationToken)
-    {
-        await CreateOverlayAsync(files.Disk, saved.Disk, cancellationToken);
-        await _bootSlots.WaitAsync(cancellationToken);
-        try
-        {
-            var started = _time.GetTimestamp();
-            var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, SavedState.GoldenHostname, saved.State, cancellationToken);
-            await WaitForRunningAsync(files, TimeSpan.FromSeconds(30), cancellationToken);
-
-            // The restored guest is a copy of the golden VM: give it its own hostname and the current time, and stir
-            // host randomness into its entropy pool (its RNG state was copied too).
-            var epoch = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            var entropy = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
-            await GuestProbe.RunOnConsoleAsync(
-                files.Serial,
-                $"hostname {vmName}; echo {vmName} > /etc/hostname; date -s @{epoch} >/dev/null; echo {entropy} > /dev/urandom",
-                TimeSpan.FromSeconds(15),
-                _time,
-                cancellationToken);
-            await WaitForSshAsync(files, address, port, TimeSpan.FromSeconds(30), cancellationToken);
-            var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, "saved-state");
-            WriteRecord(files, record);
-            QemuLog.Started(_logger, pool.Name, vmName, HostProcesses.ReadPid(files.Pid) ?? 0, address, port, "restored from saved state", (long)_time.GetElapsedTime(started).TotalMilliseconds);
             return record;
         }
         finally
@@ -477,7 +440,7 @@ public sealed partial class QemuProvider : IVmProvider
         VmFiles files,
         string vmName,
         string guestHostname,
-        string? incoming,
+        QemuStart start,
         CancellationToken cancellationToken)
     {
         const int Attempts = 6;
@@ -488,7 +451,7 @@ public sealed partial class QemuProvider : IVmProvider
             {
                 File.Delete(files.Errors);
                 File.Delete(files.Log);
-                var args = QemuCommandLine.Build(poolOptions, files, vmName, guestHostname, address, port, incoming);
+                var args = QemuCommandLine.Build(poolOptions, files, vmName, guestHostname, address, port, start);
                 var exit = await HostProcesses.RunDetachedAsync(_options.QemuBinary, args, files.Errors, StartTimeout, _time, cancellationToken);
                 if (exit == 0 && HostProcesses.ReadPid(files.Pid) is not null)
                 {
@@ -588,7 +551,10 @@ public sealed partial class QemuProvider : IVmProvider
                 throw new InvalidOperationException($"qemu exited while booting: {HostProcesses.Tail(files.Errors, 4)} {HostProcesses.Tail(files.Log, 4)} {HostProcesses.Tail(files.Console, 4)}".Trim());
             }
 
-            problem = await GuestProbe.SshBannerProblemAsync(address, port, TimeSpan.FromMilliseconds(500), _time, cancellationToken);
+            // One probe waits long for its banner: a slow guest (a loaded host) must not collect unanswered connections,
+            // or dropbear's limit of 5 unauthenticated connections per address (all come from QEMU's 10.0.2.2) drops
+            // the next ones unanswered. A guest not listening yet closes the connection at once.
+            problem = await GuestProbe.SshBannerProblemAsync(address, port, TimeSpan.FromSeconds(5), _time, cancellationToken);
             if (problem is null)
             {
                 return;
@@ -611,6 +577,13 @@ public sealed partial class QemuProvider : IVmProvider
             if (status == "running")
             {
                 return;
+            }
+
+            if (status == "paused")
+            {
+                // A state saved from a paused VM (the copy made by the helper) restores paused.
+                await qmp.ExecuteAsync("cont", null, cancellationToken);
+                continue;
             }
 
             if (status != "inmigrate" && status != "prelaunch" && status != "restore-vm")
@@ -747,6 +720,7 @@ public sealed partial class QemuProvider : IVmProvider
         PowerState = powerState,
         Ip = record.Ip,
         SshPort = record.SshPort,
+        HostKeyFingerprint = record.HostKeyFingerprint,
     };
 
     private static bool TryRemoveDirectory(string directory)
@@ -809,4 +783,5 @@ public sealed record VmRecord(
     int SshPort,
     DateTimeOffset CreatedAt,
     string Hostname,
-    string BootedFrom);
+    string BootedFrom,
+    string? HostKeyFingerprint = null);

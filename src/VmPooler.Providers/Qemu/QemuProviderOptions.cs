@@ -17,7 +17,7 @@ public enum SshForward
 
 /// <summary>
 /// The <c>qemu</c> provider section (<c>:providers: :qemu:</c>). Every key is optional. Pool keys (memory, cpus, machine,
-/// accel, saved_state) may also be set here as defaults for the pools of this provider.
+/// accel, saved_state, tcg_tb_size) may also be set here as defaults for the pools of this provider.
 /// </summary>
 public sealed record QemuProviderOptions
 {
@@ -41,6 +41,12 @@ public sealed record QemuProviderOptions
 
     /// <summary><c>max_concurrent_boots</c>: cold boots at once (they are CPU-bound). Default: the number of cores.</summary>
     public int MaxConcurrentBoots { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// <c>max_concurrent_restores</c>: clones restored from a saved state at once, bounded apart from cold boots (a
+    /// shared-memory restore costs a fraction of a boot). Default: 4 per core.
+    /// </summary>
+    public int MaxConcurrentRestores { get; init; } = 4 * Environment.ProcessorCount;
 
     /// <summary><c>ssh_forward</c>: <c>port</c> (default) or <c>address</c>, see <see cref="SshForward"/>.</summary>
     public SshForward SshForward { get; init; } = SshForward.Port;
@@ -97,6 +103,7 @@ public sealed record QemuProviderOptions
             QemuBinary = reader.String("qemu_binary") ?? "qemu-system-x86_64",
             QemuImgBinary = reader.String("qemu_img_binary") ?? "qemu-img",
             MaxConcurrentBoots = reader.Integer("max_concurrent_boots", 1, 256) ?? Environment.ProcessorCount,
+            MaxConcurrentRestores = reader.Integer("max_concurrent_restores", 1, 1024) ?? 4 * Environment.ProcessorCount,
             SshForward = forward,
             BootTimeout = TimeSpan.FromSeconds(reader.Number("boot_timeout", 1, 3600) ?? 120),
             PoolDefaults = QemuPoolOptions.ParseKeys(reader, new QemuPoolOptions()),
@@ -129,6 +136,22 @@ public enum QemuMachine
     Microvm,
 }
 
+/// <summary>How the clones of a pool start (<c>saved_state</c>).</summary>
+public enum SavedStateMode
+{
+    /// <summary>Every clone cold-boots.</summary>
+    Off,
+
+    /// <summary>Clones restore the saved state, each copying its RAM image into its own memory.</summary>
+    Copy,
+
+    /// <summary>
+    /// Clones restore the saved device state and map the saved RAM file privately (copy-on-write), so they share its
+    /// pages until they write them. Falls back to <see cref="Copy"/>, then to a cold boot. The default.
+    /// </summary>
+    Shared,
+}
+
 /// <summary>The acceleration a pool asks for.</summary>
 public enum QemuAccel
 {
@@ -157,8 +180,18 @@ public sealed record QemuPoolOptions
     /// <summary><c>accel</c>: auto (default), kvm or tcg.</summary>
     public QemuAccel Accel { get; init; } = QemuAccel.Auto;
 
-    /// <summary><c>saved_state</c>: clone from a saved golden state (sub-second) instead of cold-booting. Default true.</summary>
-    public bool SavedState { get; init; } = true;
+    /// <summary>
+    /// <c>saved_state</c>: how clones start. <c>shared</c> (default; <c>true</c> means the same) restores a saved golden
+    /// state whose RAM file every clone maps copy-on-write; <c>copy</c> restores it by copying the RAM into each clone;
+    /// <c>false</c> cold-boots every clone.
+    /// </summary>
+    public SavedStateMode SavedState { get; init; } = SavedStateMode.Shared;
+
+    /// <summary>
+    /// <c>tcg_tb_size</c> (MiB): the TCG translation cache of each VM (without KVM). An idle guest runs little code, so a
+    /// small cache is enough and is what an idle VM's private memory is mostly made of. Default 16.
+    /// </summary>
+    public int TcgTbSizeMiB { get; init; } = 16;
 
     /// <summary><c>kernel_append</c>: extra kernel command-line arguments (only when a kernel is booted directly).</summary>
     public string KernelAppend { get; init; } = "";
@@ -182,6 +215,24 @@ public sealed record QemuPoolOptions
         }
 
         return options with { Template = resolved };
+    }
+
+    private static SavedStateMode? ParseSavedState(SettingsReader reader)
+    {
+        switch (reader.String("saved_state")?.ToLowerInvariant())
+        {
+            case null:
+                return null;
+            case "shared" or "true" or "yes" or "on":
+                return SavedStateMode.Shared;
+            case "copy":
+                return SavedStateMode.Copy;
+            case "false" or "no" or "off":
+                return SavedStateMode.Off;
+            case { } other:
+                reader.Error("saved_state", $"must be shared (clones map the saved RAM copy-on-write), copy (each clone copies it) or false (cold boots) (got \"{other}\")");
+                return null;
+        }
     }
 
     internal static QemuPoolOptions ParseKeys(SettingsReader reader, QemuPoolOptions defaults)
@@ -230,7 +281,8 @@ public sealed record QemuPoolOptions
             Cpus = reader.Integer("cpus", 1, 64) ?? defaults.Cpus,
             Machine = machine,
             Accel = accel,
-            SavedState = reader.Boolean("saved_state") ?? defaults.SavedState,
+            SavedState = ParseSavedState(reader) ?? defaults.SavedState,
+            TcgTbSizeMiB = reader.Integer("tcg_tb_size", 1, 2048) ?? defaults.TcgTbSizeMiB,
             KernelAppend = reader.String("kernel_append") ?? defaults.KernelAppend,
         };
     }

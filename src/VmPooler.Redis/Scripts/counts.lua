@@ -1,8 +1,13 @@
--- Pending VMs whose clone has not finished (no clone_time yet) are "cloning"; a pool has few pending VMs.
-local cloning = 0
+-- Pending VMs whose clone has not finished (no clone_time yet) are "cloning"; those cloned for an on-demand request
+-- (a non-empty request_id) do not count towards the pool's size. A pool has few pending VMs (bounded by task_limit).
+local cloning, ondemand = 0, 0
 for _, name in ipairs(redis.call('SMEMBERS', K_PENDING)) do
-  if redis.call('HEXISTS', VM_PREFIX .. name, 'clone_time') == 0 then
+  local fields = redis.call('HMGET', VM_PREFIX .. name, 'clone_time', 'request_id')
+  if not fields[1] then
     cloning = cloning + 1
+  end
+  if fields[2] and fields[2] ~= '' then
+    ondemand = ondemand + 1
   end
 end
 return {
@@ -11,4 +16,5 @@ return {
   redis.call('SCARD', K_RUNNING),
   redis.call('SCARD', K_COMPLETED),
   cloning,
+  ondemand,
 }

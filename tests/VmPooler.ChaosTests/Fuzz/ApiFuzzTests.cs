@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Leases;
 using VmPooler.IntegrationTests.Fixtures;
 using VmPooler.Tests.Shared;
 using Xunit.Abstractions;
@@ -60,10 +62,17 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
             await server.SeedReadyAsync(pool, [.. SeededVms.Select(v => $"{v}-{pool}")]);
         }
 
+        // A registered manager, so GET /managers has something to show (an hour: it must not lapse during the run).
+        await server.App.Services.GetRequiredService<IPoolLeaseStore>().RegisterAsync(
+            new ManagerRegistration("fuzz-manager", [.. Pools], new Dictionary<string, string> { ["host"] = "fuzz" }, server.Time.GetUtcNow()),
+            TimeSpan.FromHours(1),
+            CancellationToken.None);
+
         var routes = ((IEndpointRouteBuilder)server.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
             .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         routes.Count.ShouldBeGreaterThan(20, "the route list comes from the application's endpoints");
+        routes.ShouldContain("/api/v3/managers");
         var before = await SnapshotAsync(server, redis, prefix);
 
         var seed = ChaosScale.Seed;

@@ -119,6 +119,7 @@ public class RateLimitAndOpenApiTests(ITestOutputHelper output)
         paths.ShouldContain("/api/v3/token/{token}");
         paths.ShouldContain("/api/v3/ondemandvm/{requestId}");
         paths.ShouldContain("/api/v3/poolreset");
+        paths.ShouldContain("/api/v3/managers");
         paths.ShouldContain("/api/v3/summary/{section}/{key}");
         document["paths"]!["/api/v3/vm/{hostname}"]!.AsObject().Select(p => p.Key).ShouldBe(["get", "put", "delete"], ignoreOrder: true);
     }

@@ -104,6 +104,23 @@ public partial class VmRoutesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task GetVm_WithSshPortAndHostKeyFingerprint_ReportsBoth()
+    {
+        await using var server = await StartAsync();
+        await server.SeedReadyAsync("debian", "d1");
+        await server.Inventory.UpdateFieldsAsync("d1", new Dictionary<string, string>
+        {
+            [VmFields.SshPort] = "2222",
+            [VmFields.HostKeyFingerprint] = "SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ",
+        });
+
+        var details = Details(await server.GetAsync("api/v3/vm/d1"), "d1");
+
+        details["ssh_port"]!.GetValue<int>().ShouldBe(2222);
+        details["host_key_fingerprint"]!.GetValue<string>().ShouldBe("SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ");
+    }
+
+    [Fact]
     public async Task GetVm_ReadyVm_ReportsStateReadyWithoutRunningTimes()
     {
         await using var server = await StartAsync();

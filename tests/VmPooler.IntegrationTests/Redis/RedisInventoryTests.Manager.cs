@@ -26,7 +26,8 @@ public sealed partial class RedisInventoryTests
             Pools = [pool],
             Providers = new Dictionary<string, ProviderOptions> { ["dummy"] = new() { Name = "dummy", ProviderClass = "dummy" } },
         };
-        var dummy = new DummyProvider("dummy", new DummyProviderOptions(), time, new Random(1));
+        // The VMs boot for 20 s, so the first pass leaves them pending (a clone's own ready check fails while it boots).
+        var dummy = new DummyProvider("dummy", new DummyProviderOptions { BootMinTime = TimeSpan.FromSeconds(20), BootMaxTime = TimeSpan.FromSeconds(20) }, time, new Random(1));
 
         var firstConnection = await _inventories.ConnectAsync(redis.Server.Endpoint, prefix);
         var first = RedisInventories.Create(firstConnection, time);
@@ -36,6 +37,7 @@ public sealed partial class RedisInventoryTests
             (await Counts(first, PoolA)).ShouldBe(new PoolCounts(PoolSize, 0, 0, 0));
             if (filledBeforeRestart)
             {
+                time.Advance(TimeSpan.FromSeconds(20));
                 await PassAsync(manager, pool);
                 (await Counts(first, PoolA)).ShouldBe(new PoolCounts(0, PoolSize, 0, 0));
             }

@@ -13,7 +13,8 @@ namespace VmPooler.QemuTests.EndToEnd;
 
 /// <summary>
 /// The whole service on real VMs: the manager fills a pool of real QEMU VMs, a client checks one out over HTTP, logs in
-/// with ssh, snapshots and reverts it, adds a disk the guest sees, returns it; the VM's process and files go and the
+/// with ssh (checking the host key the API reports), snapshots and reverts it, adds a disk the guest sees (the golden
+/// RAM file its clones share stays unchanged), returns it; the VM's process and files go and the
 /// pool refills. Then the crash: the service is killed while its VMs run, and a restarted service destroys the VMs it
 /// does not know and refills.
 /// </summary>
@@ -63,8 +64,20 @@ public class QemuPoolTests(QemuEnvironment environment, ITestOutputHelper output
                 var port = details["ssh_port"]!.GetValue<int>();
                 ip.ShouldStartWith("127.");
 
-                // ssh runs a command; the clone answers to its own name even though it was restored from a golden state.
+                // ssh runs a command; the clone answers to its own name even though it was restored from a golden state,
+                // whose RAM it shares (a private mapping of the golden file), and with its own host key, which GET /vm
+                // shows so the client can pin it and check strictly.
                 (await Ssh.OutputAsync(environment.Key, ip, port, "hostname")).ShouldBe(hostname);
+                var vmDir = Path.Combine(runDir, Pool, hostname);
+                var pid = environment.QemuProcesses(vmDir).ShouldHaveSingleItem();
+                var ram = QemuEnvironment.GoldenRamOf(pid).ShouldNotBeNull();
+                ram.Mode.ShouldBe("p");
+                var goldenChecksum = QemuEnvironment.Checksum(ram.Path);
+                var hostKey = await Ssh.ScanHostKeyAsync(ip, port);
+                details["host_key_fingerprint"]!.GetValue<string>().ShouldBe(hostKey.Fingerprint);
+                var knownHosts = Path.Combine(runDir, "known_hosts");
+                await File.WriteAllTextAsync(knownHosts, hostKey.KnownHostsLine + "\n");
+                (await Ssh.RunStrictAsync(environment.Key, knownHosts, ip, port, "hostname")).Output.ShouldBe(hostname);
                 (await Ssh.OutputAsync(environment.Key, ip, port, "echo $((6*7))")).ShouldBe("42");
 
                 // Snapshot, change a file, revert: the file is back. All through the API: the manager's task worker
@@ -97,8 +110,10 @@ public class QemuPoolTests(QemuEnvironment environment, ITestOutputHelper output
                     "GET /vm lists the added disk",
                     TimeSpan.FromSeconds(30));
 
+                // Snapshot, revert and disk wrote the clone's memory and disks, never the golden RAM file.
+                QemuEnvironment.Checksum(ram.Path).ShouldBe(goldenChecksum);
+
                 // Return it: its QEMU process and its files go, and the pool refills to 3 ready.
-                var vmDir = Path.Combine(runDir, Pool, hostname);
                 environment.QemuProcesses(vmDir).ShouldHaveSingleItem();
                 (await server.DeleteAsync($"api/v3/vm/{hostname}")).ShouldBeOkTrue();
                 await AsyncTestHelpers.WaitUntilAsync(

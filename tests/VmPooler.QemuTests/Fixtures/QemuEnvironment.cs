@@ -56,8 +56,8 @@ public sealed class QemuEnvironment : IAsyncLifetime
         BootTimeout = TimeSpan.FromSeconds(120),
     };
 
-    /// <summary>A qemu pool of the test guest.</summary>
-    public PoolOptions Pool(string name, bool savedState = true, int size = 0) => new()
+    /// <summary>A qemu pool of the test guest; <paramref name="savedState"/>: shared, copy or false (cold boots).</summary>
+    public PoolOptions Pool(string name, string savedState = "shared", int size = 0) => new()
     {
         Name = name,
         Template = GuestDirectory,
@@ -66,7 +66,7 @@ public sealed class QemuEnvironment : IAsyncLifetime
         Settings = new Dictionary<string, object?>
         {
             ["memory"] = "160",
-            ["saved_state"] = savedState ? "true" : "false",
+            ["saved_state"] = savedState,
         },
     };
 
@@ -113,6 +113,31 @@ public sealed class QemuEnvironment : IAsyncLifetime
         }
 
         return pids;
+    }
+
+    /// <summary>
+    /// The golden RAM file (a saved state's <c>ram</c>) that QEMU process <paramref name="pid"/> maps, and how: "p"
+    /// (private) or "s" (shared); the path ends in " (deleted)" when the file was removed meanwhile. Null when none.
+    /// </summary>
+    public static (string Path, string Mode)? GoldenRamOf(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
+        {
+            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 6 && (fields[5].EndsWith("/ram", StringComparison.Ordinal) || fields[5].EndsWith("/ram (deleted)", StringComparison.Ordinal)))
+            {
+                return (fields[5], fields[1][3].ToString());
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The SHA-256 of a file, hex.</summary>
+    public static string Checksum(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     /// <summary>Kills every QEMU under <paramref name="marker"/>; returns how many there were.</summary>

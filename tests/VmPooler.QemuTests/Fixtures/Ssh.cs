@@ -8,7 +8,44 @@ public static class Ssh
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 
-    public static async Task<Result> RunAsync(string key, string address, int port, string command)
+    public static Task<Result> RunAsync(string key, string address, int port, string command)
+        => RunAsync(key, address, port, command, ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]);
+
+    /// <summary>Runs <paramref name="command"/> trusting only the host keys in <paramref name="knownHosts"/> (StrictHostKeyChecking=yes).</summary>
+    public static Task<Result> RunStrictAsync(string key, string knownHosts, string address, int port, string command)
+        => RunAsync(key, address, port, command, ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts]);
+
+    /// <summary>
+    /// The guest's ed25519 host key as a known_hosts line (ssh-keyscan) and its fingerprint as <c>ssh-keygen -l</c>
+    /// prints it (<c>SHA256:…</c>).
+    /// </summary>
+    public static async Task<(string KnownHostsLine, string Fingerprint)> ScanHostKeyAsync(string address, int port)
+    {
+        var scan = await ToolAsync("ssh-keyscan", ["-t", "ed25519", "-p", port.ToString(CultureInfo.InvariantCulture), address], null);
+        var line = scan.Split('\n').Single(l => l.Contains("ssh-ed25519", StringComparison.Ordinal));
+        var fingerprint = (await ToolAsync("ssh-keygen", ["-l", "-f", "-"], line + "\n")).Split(' ')[1];
+        return (line, fingerprint);
+    }
+
+    private static async Task<string> ToolAsync(string tool, string[] arguments, string? input)
+    {
+        var startInfo = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        await process.StandardInput.WriteAsync(input ?? "");
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        process.ExitCode.ShouldBe(0, $"{tool} {string.Join(' ', arguments)}: {await error}");
+        return (await output).Trim();
+    }
+
+    private static async Task<Result> RunAsync(string key, string address, int port, string command, string[] hostKeyOptions)
     {
         var startInfo = new ProcessStartInfo("ssh")
         {
@@ -17,15 +54,16 @@ public static class Ssh
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             "-i", key, "-p", port.ToString(CultureInfo.InvariantCulture),
-            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", .. hostKeyOptions,
             "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
             // A guest reverted to a snapshot forgets the connections it had: without keep-alives the client would wait forever.
             "-o", "ServerAliveInterval=3", "-o", "ServerAliveCountMax=3",
             "root@" + address, command,
-        })
+        ];
+        foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }

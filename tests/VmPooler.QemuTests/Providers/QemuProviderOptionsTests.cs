@@ -99,6 +99,52 @@ public class QemuProviderOptionsTests
         ex.Errors.ShouldContain(e => e.StartsWith("pools[0].machine:", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(null, SavedStateMode.Shared)]
+    [InlineData("shared", SavedStateMode.Shared)]
+    [InlineData("true", SavedStateMode.Shared)]
+    [InlineData("copy", SavedStateMode.Copy)]
+    [InlineData("COPY", SavedStateMode.Copy)]
+    [InlineData("false", SavedStateMode.Off)]
+    public void SavedState_SharedByDefault_CopyOrOffOnRequest(string? value, SavedStateMode expected)
+    {
+        var errors = new List<string>();
+        var settings = new Dictionary<string, object?>();
+        if (value is not null)
+        {
+            settings["saved_state"] = value;
+        }
+
+        var pool = QemuPoolOptions.Parse("/nonexistent/guest", settings, new QemuPoolOptions(), "pools[0]", errors);
+
+        pool.SavedState.ShouldBe(expected);
+        errors.ShouldNotContain(e => e.StartsWith("pools[0].saved_state:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void IdleTuningAndRestoreBound_AreReadAndChecked()
+    {
+        var errors = new List<string>();
+        var options = QemuProviderOptions.Parse(new Dictionary<string, object?> { ["max_concurrent_restores"] = "12", ["tcg_tb_size"] = "8" }, "providers.qemu", errors);
+
+        errors.ShouldBeEmpty();
+        options.MaxConcurrentRestores.ShouldBe(12);
+        options.PoolDefaults.TcgTbSizeMiB.ShouldBe(8);
+        new QemuPoolOptions().TcgTbSizeMiB.ShouldBe(16);
+        ParseProvider(new() { ["max_concurrent_restores"] = "0", ["tcg_tb_size"] = "0" }).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public void HostKeyFingerprint_IsTheOpenSshSha256OfTheKeyBlob()
+    {
+        // ssh-keygen -l of this key prints SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ (dropbearkey printed the same).
+        const string Console = "Public key portion is:\r\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINMAzVnfXwaRESNnEBZmGV6c2hj4UPoYzf70P9u3lMty root@golden\r\n";
+
+        QemuProvider.HostKeyFingerprint(Console).ShouldBe("SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ");
+        QemuProvider.HostKeyFingerprint("dropbearkey: not found").ShouldBeNull();
+        QemuProvider.HostKeyFingerprint("ssh-ed25519 not-base64!").ShouldBeNull();
+    }
+
     [Fact]
     public void InfoSnapshots_TagsAreFound()
     {

@@ -24,7 +24,7 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
 
     public async Task DisposeAsync()
     {
-        foreach (var pool in new[] { environment.Pool("cold", savedState: false), environment.Pool("warm") })
+        foreach (var pool in new[] { environment.Pool("cold", savedState: "false"), environment.Pool("warm") })
         {
             foreach (var vm in await _provider.VmsInPoolAsync(pool, CancellationToken.None))
             {
@@ -38,7 +38,7 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
     [Fact]
     public async Task ColdBoot_WithoutSavedState_AnswersSshUnderItsOwnName()
     {
-        var pool = environment.Pool("cold", savedState: false);
+        var pool = environment.Pool("cold", savedState: "false");
 
         var vm = await _provider.CreateVmAsync(pool, "coldone", CancellationToken.None).DefaultTimeout(CallTimeout);
 
@@ -46,6 +46,7 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
         vm.SshPort.ShouldNotBeNull();
         (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort.Value, "hostname; cat /proc/cmdline")).ShouldStartWith("coldone\n");
         File.ReadAllText(Path.Combine(_provider.VmDirectory("cold", "coldone"), "vm.json")).ShouldContain("\"booted_from\": \"cold\"");
+        vm.HostKeyFingerprint.ShouldBe((await Ssh.ScanHostKeyAsync(vm.Ip!, vm.SshPort.Value)).Fingerprint, "a cold-booted VM gets its own host key too");
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
         (await Ssh.OutputAsync(environment.Key, second.Ip!, second.SshPort!.Value, "hostname")).ShouldBe("warm-b");
         var guestClock = long.Parse(await Ssh.OutputAsync(environment.Key, second.Ip!, second.SshPort.Value, "date +%s"), System.Globalization.CultureInfo.InvariantCulture);
         Math.Abs(guestClock - TimeProvider.System.GetUtcNow().ToUnixTimeSeconds()).ShouldBeLessThan(30, "the restored clock is set to now");
-        File.ReadAllText(Path.Combine(_provider.VmDirectory("warm", "warm-b"), "vm.json")).ShouldContain("\"booted_from\": \"saved-state\"");
+        File.ReadAllText(Path.Combine(_provider.VmDirectory("warm", "warm-b"), "vm.json")).ShouldContain("\"booted_from\": \"shared-state\"");
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
 
         picks.ShouldBe(2);
         vm.SshPort.ShouldBe(free);
-        File.ReadAllText(Path.Combine(_provider.VmDirectory("warm", "clash"), "vm.json")).ShouldContain("\"booted_from\": \"saved-state\"", customMessage: "the retry happens within the restore, not by falling back to a cold boot");
+        File.ReadAllText(Path.Combine(_provider.VmDirectory("warm", "clash"), "vm.json")).ShouldContain("\"booted_from\": \"shared-state\"", customMessage: "the retry happens within the restore, not by falling back to a cold boot");
         (await _provider.CheckVmReadyAsync(environment.Pool("warm"), "clash", CancellationToken.None).DefaultTimeout()).IsReady.ShouldBeTrue();
     }
 

@@ -30,7 +30,7 @@ public class PoolReconcilerTests
     // ---- Refill ----
 
     [Fact]
-    public async Task ReconcileAsync_EmptyPool_ClonesExactlySize()
+    public async Task ReconcileAsync_EmptyPool_ClonesExactlySizeReadyInOnePass()
     {
         await using var h = new ReconcilerHarness(size: 3);
 
@@ -39,12 +39,13 @@ public class PoolReconcilerTests
         result.DidWork.ShouldBeTrue();
         result.HasPending.ShouldBeTrue();
         result.ProviderError.ShouldBeNull();
-        (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 3, Ready: 0, Running: 0, Completed: 0, Cloning: 0));
+        // The clones ran their first ready check themselves: with no boot time they are ready without another pass.
+        (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 0, Ready: 3, Running: 0, Completed: 0, Cloning: 0));
         h.Dummy.Vms.Count.ShouldBe(3);
         h.Dummy.Vms.ShouldAllBe(v => v.Pool == Pool);
         var snapshot = await h.SnapshotAsync();
-        snapshot.Pending.Select(v => v.Name).Order().ShouldBe(h.Dummy.Vms.Select(v => v.Name).Order());
-        foreach (var vm in snapshot.Pending)
+        snapshot.Ready.Select(v => v.Name).Order().ShouldBe(h.Dummy.Vms.Select(v => v.Name).Order());
+        foreach (var vm in snapshot.Ready)
         {
             vm.GetTime(VmFields.Clone).ShouldBe(h.Time.GetUtcNow());
             vm.Get(VmFields.CloneTime).ShouldNotBeNull();
@@ -53,7 +54,18 @@ public class PoolReconcilerTests
         }
 
         var clones = await h.Memory.GetDurationsAsync(DurationKind.Clone, DateOnly.FromDateTime(h.Time.GetUtcNow().UtcDateTime), CancellationToken.None);
-        clones.Keys.Order().ShouldBe(snapshot.Pending.Select(v => $"{Pool}:{v.Name}").Order());
+        clones.Keys.Order().ShouldBe(snapshot.Ready.Select(v => $"{Pool}:{v.Name}").Order());
+        h.Log.Count(EventIds.VmReady).ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_EmptyPoolSlowBoot_ClonesStayPendingUntilBooted()
+    {
+        await using var h = new ReconcilerHarness(size: 3, Delays(boot: TimeSpan.FromSeconds(20)));
+
+        await h.PassAsync();
+
+        (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 3, Ready: 0, Running: 0, Completed: 0, Cloning: 0));
     }
 
     [Fact]
@@ -64,7 +76,7 @@ public class PoolReconcilerTests
 
         await h.PassAsync();
 
-        (await h.SnapshotAsync()).Pending.Select(v => v.Name).Order().ShouldBe(expected.Order());
+        (await h.SnapshotAsync()).Ready.Select(v => v.Name).Order().ShouldBe(expected.Order());
         expected.ShouldAllBe(name => System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z]+-[a-z]+$"));
     }
 
@@ -91,17 +103,17 @@ public class PoolReconcilerTests
         (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 2, Ready: 0, Running: 0, Completed: 0, Cloning: 2));
         h.Dummy.Vms.Count.ShouldBe(2);
 
+        // A freed slot goes straight to the clones the pool still lacks: no pass is needed in between.
         h.Time.Advance(TimeSpan.FromSeconds(10));
-        await h.IdleAsync();
-        h.Reconciler.ClonesInFlight.ShouldBe(0);
-        (await h.CountsAsync()).Cloning.ShouldBe(0);
-
-        // The next pass makes the two ready and starts the next two clones (three are missing, two slots).
-        await h.StartPassAsync();
+        await AsyncTestHelpers.WaitUntilAsync(async () => (await h.CountsAsync()) == new PoolCounts(2, 2, 0, 0, 2), "two ready, the next two cloning");
         h.Reconciler.ClonesInFlight.ShouldBe(2);
-        (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 2, Ready: 2, Running: 0, Completed: 0, Cloning: 2));
         h.Time.Advance(TimeSpan.FromSeconds(10));
-        await h.IdleAsync();
+        await AsyncTestHelpers.WaitUntilAsync(async () => (await h.CountsAsync()) == new PoolCounts(1, 4, 0, 0, 1), "four ready, the last cloning");
+        h.Reconciler.ClonesInFlight.ShouldBe(1);
+        h.Time.Advance(TimeSpan.FromSeconds(10));
+        await AsyncTestHelpers.WaitUntilAsync(async () => (await h.CountsAsync()) == new PoolCounts(0, 5, 0, 0), "the pool is full");
+        h.Reconciler.ClonesInFlight.ShouldBe(0);
+        h.Provider.Calls(nameof(h.Provider.CreateVmAsync)).ShouldBe(5);
     }
 
     [Fact]
@@ -119,7 +131,8 @@ public class PoolReconcilerTests
 
         h.Time.Advance(TimeSpan.FromSeconds(10));
         await h.IdleAsync();
-        (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 3, Ready: 0, Running: 0, Completed: 0, Cloning: 0));
+        (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 0, Ready: 3, Running: 0, Completed: 0, Cloning: 0));
+        h.Provider.Calls(nameof(h.Provider.CreateVmAsync)).ShouldBe(3);
     }
 
     [Fact]
@@ -183,15 +196,14 @@ public class PoolReconcilerTests
     }
 
     [Fact]
-    public async Task ReconcileAsync_CloneFinished_RequestsAnotherPass()
+    public async Task ReconcileAsync_CloneFinishedNotYetBooted_SignalsFullPass()
     {
-        await using var h = new ReconcilerHarness(size: 1);
-        var requested = new ConcurrentQueue<string>();
-        h.Reconciler.PoolNeedsPass = requested.Enqueue;
+        await using var h = new ReconcilerHarness(size: 1, Delays(boot: TimeSpan.FromSeconds(20)));
 
         await h.PassAsync();
 
-        requested.ShouldBe([Pool]);
+        h.Reconciler.Signals.TryRead(out var signal).ShouldBeTrue();
+        signal.ShouldBe(new VmPooler.Manager.Execution.PoolSignal(Pool, FullPass: true));
     }
 
     // ---- Pending ----
@@ -199,7 +211,7 @@ public class PoolReconcilerTests
     [Fact]
     public async Task ReconcileAsync_CloneDone_NextPassMovesPendingToReady()
     {
-        await using var h = new ReconcilerHarness(size: 1);
+        await using var h = new ReconcilerHarness(size: 1, Delays(boot: TimeSpan.FromSeconds(20)));
         var cloneTime = h.Time.GetUtcNow();
         await h.PassAsync();
         var name = (await h.SnapshotAsync()).Pending.Single().Name;
@@ -414,8 +426,6 @@ public class PoolReconcilerTests
         await h.PassAsync();
 
         h.Reconciler.CloneBackoffUntil(Pool).ShouldBeNull();
-        (await h.CountsAsync()).Pending.ShouldBe(2);
-        await h.PassAsync();
         (await h.CountsAsync()).ShouldBe(new PoolCounts(0, 2, 0, 0));
         h.Dummy.Vms.Count.ShouldBe(2);
     }
@@ -443,8 +453,9 @@ public class PoolReconcilerTests
     [Fact]
     public async Task ReconcileAsync_ReadyPastTtl_RecycledAndReplaced()
     {
-        await using var h = new ReconcilerHarness(size: 1, configurePool: p => p with { ReadyTtlMinutes = 30 });
+        await using var h = new ReconcilerHarness(size: 1, Delays(boot: TimeSpan.FromSeconds(20)), configurePool: p => p with { ReadyTtlMinutes = 30 });
         await h.PassAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(20));
         await h.PassAsync();
         var name = (await h.SnapshotAsync()).Ready.Single().Name;
         h.Time.Advance(TimeSpan.FromMinutes(31));

@@ -1,0 +1,159 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Inventory;
+using VmPooler.Core.Leases;
+
+namespace VmPooler.Manager.Ownership;
+
+/// <summary>
+/// Which pools this manager owns (DESIGN.md "Pool manager", ownership). Every renewal interval (a third of the lease's
+/// time-to-live), and at once when another manager comes or goes, it registers itself, reads the live managers and
+/// takes the pools that rendezvous hashing gives it among the managers whose labels accept the pool: every manager
+/// computes the same split, a manager that comes or goes moves only its share, and a pool still held by its previous
+/// owner is taken when that owner lets it go (at its next renewal) or its lease runs out. A pool counts as owned only
+/// while its lease was renewed within the time-to-live, so a manager cut off from the inventory stops acting on it
+/// before another can take it.
+/// </summary>
+internal sealed class PoolOwnership(
+    IPoolLeaseStore store,
+    ManagerIdentity identity,
+    VmPoolerOptions options,
+    TimeProvider time,
+    ILogger logger)
+{
+    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+    private volatile IReadOnlySet<string> _owned = new HashSet<string>(StringComparer.Ordinal);
+    private long _renewedAt;
+
+    public string ManagerId => identity.Id;
+
+    public TimeSpan TimeToLive => options.Config.ManagerLeaseTtl;
+
+    /// <summary>The pools this manager owns now.</summary>
+    public IReadOnlySet<string> Owned => Fresh() ? _owned : new HashSet<string>();
+
+    /// <summary>True while this manager holds the pool's lease (renewed within its time-to-live).</summary>
+    public bool Owns(string pool) => Fresh() && _owned.Contains(pool);
+
+    /// <summary>
+    /// Keeps the leases until <paramref name="cancellationToken"/> is cancelled, then hands every pool over at once.
+    /// <paramref name="changed"/> is told each round's gained and lost pools (lost ones before their leases are released).
+    /// </summary>
+    public async Task RunAsync(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> changed, CancellationToken cancellationToken)
+    {
+        using var subscription = store.SubscribeChanges(Wake);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await RebalanceOnceAsync(changed, cancellationToken);
+                await WaitAsync(TimeToLive / 3, cancellationToken);
+            }
+        }
+        finally
+        {
+            await HandOverAsync(changed);
+        }
+    }
+
+    /// <summary>One round: register, read the live managers, release what is no longer ours, take what is.</summary>
+    public async Task RebalanceOnceAsync(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> changed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var started = time.GetTimestamp();
+            var owned = _owned;
+            await store.RegisterAsync(new ManagerRegistration(identity.Id, [.. owned.Order(StringComparer.Ordinal)], identity.PoolSelector, time.GetUtcNow()), TimeToLive, cancellationToken);
+            var managers = await store.GetManagersAsync(cancellationToken);
+            var desired = Desired(managers);
+            var letGo = owned.Where(p => !desired.Contains(p)).ToList();
+            if (letGo.Count > 0)
+            {
+                changed([], letGo);
+                await store.ReleaseAsync(identity.Id, letGo, cancellationToken);
+            }
+
+            var held = await store.AcquireAsync(identity.Id, desired, TimeToLive, cancellationToken);
+            _owned = held.ToHashSet(StringComparer.Ordinal);
+            Volatile.Write(ref _renewedAt, started);
+            var gained = held.Where(p => !owned.Contains(p)).ToList();
+            var lost = owned.Where(p => !held.Contains(p) && desired.Contains(p)).ToList();
+            if (gained.Count + lost.Count + letGo.Count > 0)
+            {
+                ManagerLog.PoolsOwned(logger, identity.Id, held.Count, gained.Count, lost.Count + letGo.Count);
+                changed(gained, lost);
+            }
+        }
+        catch (InventoryUnavailableException ex)
+        {
+            ManagerLog.OwnershipUnavailable(logger, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// The pools this manager should own: those whose highest rendezvous score, among the live managers whose labels
+    /// accept the pool, is this manager's (this manager always counts as live).
+    /// </summary>
+    private List<string> Desired(IReadOnlyList<ManagerRegistration> managers)
+    {
+        var others = managers.Where(m => m.Id != identity.Id).ToList();
+        var desired = new List<string>();
+        foreach (var pool in options.Pools.Where(p => identity.Accepts(p.Labels)))
+        {
+            var mine = Score(pool.Name, identity.Id);
+            if (others.All(m => !new ManagerIdentity(m.Id, m.Labels).Accepts(pool.Labels) || Score(pool.Name, m.Id) < mine))
+            {
+                desired.Add(pool.Name);
+            }
+        }
+
+        return desired;
+    }
+
+    /// <summary>The rendezvous (highest random weight) score of a pool for a manager: stable across processes.</summary>
+    internal static ulong Score(string pool, string managerId)
+        => BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(pool + "\n" + managerId)), 0);
+
+    private async Task HandOverAsync(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> changed)
+    {
+        var owned = _owned;
+        _owned = new HashSet<string>(StringComparer.Ordinal);
+        changed([], [.. owned]);
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
+            await store.ReleaseAsync(identity.Id, [.. owned], limit.Token);
+            await store.UnregisterAsync(identity.Id, limit.Token);
+        }
+        catch (Exception ex) when (ex is InventoryUnavailableException or OperationCanceledException)
+        {
+            // The leases simply run out.
+        }
+    }
+
+    private bool Fresh()
+    {
+        var renewed = Volatile.Read(ref _renewedAt);
+        return renewed != 0 && time.GetElapsedTime(renewed) < TimeToLive;
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Waits for the next round: the renewal interval on the injected clock, or a wake-up from the registry.</summary>
+    private async Task WaitAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var limit = new CancellationTokenSource(interval, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        try
+        {
+            await _wake.Reader.ReadAsync(linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The interval passed (or the manager stops).
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using VmPooler.Core.Configuration;
+using VmPooler.Core.Providers;
+using VmPooler.Providers.Qemu;
+using VmPooler.QemuTests.Fixtures;
+using VmPooler.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace VmPooler.QemuTests.Providers;
+
+/// <summary>
+/// Clones that share their memory with the saved state (<c>saved_state: shared</c>): each maps the golden RAM file
+/// privately, so what one writes is its own and the file never changes; each has its own hostname and SSH host key;
+/// and when sharing is not possible the clone copies the RAM instead, saying why.
+/// </summary>
+[Collection(QemuCollection.Name)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(150);
+    private readonly string _runDir = environment.NewRunDirectory("sh");
+    private readonly List<(QemuProvider Provider, PoolOptions Pool)> _created = [];
+    private RecordingLogger _log = null!;
+
+    public Task InitializeAsync()
+    {
+        _log = new RecordingLogger(environment.Logger(output));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (provider, pool) in _created)
+        {
+            foreach (var vm in await provider.VmsInPoolAsync(pool, CancellationToken.None))
+            {
+                await provider.DestroyVmAsync(pool, vm, CancellationToken.None).DefaultTimeout(CallTimeout);
+            }
+        }
+
+        environment.KillAll(_runDir).ShouldBe(0, "every VM was destroyed");
+    }
+
+    [Fact]
+    public async Task TwoSharedClones_AreIsolated_HaveTheirOwnNameAndHostKey_AndNeverWriteTheGoldenRam()
+    {
+        var (provider, pool) = Provider("shared");
+        var a = await provider.CreateVmAsync(pool, "sh-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+        var b = await provider.CreateVmAsync(pool, "sh-b", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        // Both map the same golden RAM file, privately (copy-on-write), and the file is read-only.
+        var ram = QemuEnvironment.GoldenRamOf(Pid("shared", "sh-a")).ShouldNotBeNull();
+        ram.Mode.ShouldBe("p");
+        QemuEnvironment.GoldenRamOf(Pid("shared", "sh-b")).ShouldBe(ram);
+        (File.GetUnixFileMode(ram.Path) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)).ShouldBe(UnixFileMode.None);
+        var checksum = QemuEnvironment.Checksum(ram.Path);
+        BootedFrom("shared", "sh-a").ShouldBe("shared-state");
+
+        // What one writes (to its disk and to its memory: /run is a tmpfs) the other does not see.
+        await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "echo only-a > /root/mine; dd if=/dev/urandom of=/run/fill bs=1M count=24 2>/dev/null; sync");
+        (await Ssh.OutputAsync(environment.Key, b.Ip!, b.SshPort!.Value, "ls /root; ls /run")).ShouldNotContain("mine");
+        (await Ssh.OutputAsync(environment.Key, b.Ip!, b.SshPort!.Value, "ls /run")).ShouldNotContain("fill");
+
+        // Each has its own name and its own host key, whose fingerprint the provider reports: pinned, strict checking works.
+        (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "hostname")).ShouldBe("sh-a");
+        (await Ssh.OutputAsync(environment.Key, b.Ip!, b.SshPort!.Value, "hostname")).ShouldBe("sh-b");
+        var keyA = await Ssh.ScanHostKeyAsync(a.Ip!, a.SshPort!.Value);
+        var keyB = await Ssh.ScanHostKeyAsync(b.Ip!, b.SshPort!.Value);
+        a.HostKeyFingerprint.ShouldBe(keyA.Fingerprint);
+        b.HostKeyFingerprint.ShouldBe(keyB.Fingerprint);
+        keyA.Fingerprint.ShouldNotBe(keyB.Fingerprint);
+        (await provider.GetVmAsync(pool, "sh-b", CancellationToken.None).DefaultTimeout())!.HostKeyFingerprint.ShouldBe(keyB.Fingerprint);
+        var knownHostsA = Path.Combine(_runDir, "known_hosts_a");
+        await File.WriteAllTextAsync(knownHostsA, keyA.KnownHostsLine + "\n");
+        (await Ssh.RunStrictAsync(environment.Key, knownHostsA, a.Ip!, a.SshPort!.Value, "hostname")).Output.ShouldBe("sh-a");
+        var impostor = keyA.KnownHostsLine.Replace($":{a.SshPort}]", $":{b.SshPort}]", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(knownHostsA, impostor + "\n");
+        (await Ssh.RunStrictAsync(environment.Key, knownHostsA, b.Ip!, b.SshPort!.Value, "hostname")).ExitCode.ShouldNotBe(0, "b's key is not a's");
+
+        // Snapshot and revert of a shared clone: the internal snapshot holds the clone's own RAM, the golden file is untouched.
+        await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "echo before > /root/marker; sync");
+        (await provider.CreateSnapshotAsync(pool, "sh-a", "s1", CancellationToken.None).DefaultTimeout(CallTimeout)).ShouldBeTrue();
+        await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "echo after > /root/marker; sync");
+        (await provider.RevertSnapshotAsync(pool, "sh-a", "s1", CancellationToken.None).DefaultTimeout(CallTimeout)).ShouldBeTrue();
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () => await Ssh.RunAsync(environment.Key, a.Ip!, a.SshPort!.Value, "cat /root/marker") is { ExitCode: 0, Output: "before" },
+            "the revert brings the file back",
+            TimeSpan.FromSeconds(60));
+        (await provider.CreateDiskAsync(pool, "sh-b", 1, CancellationToken.None).DefaultTimeout(CallTimeout)).ShouldBeTrue();
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () => (await Ssh.RunAsync(environment.Key, b.Ip!, b.SshPort!.Value, "ls /sys/block")).Output.Split('\n').Contains("vdb"),
+            "the hot-added disk appears in the shared clone",
+            TimeSpan.FromSeconds(30));
+
+        QemuEnvironment.Checksum(ram.Path).ShouldBe(checksum, "no clone ever writes the golden RAM file");
+        _log.Messages(4109).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task CopyMode_ClonesCopyTheRam_AndMapNoGoldenFile()
+    {
+        var (provider, pool) = Provider("copy", savedState: "copy");
+
+        var vm = await provider.CreateVmAsync(pool, "cp-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        BootedFrom("copy", "cp-a").ShouldBe("copied-state");
+        QemuEnvironment.GoldenRamOf(Pid("copy", "cp-a")).ShouldBeNull();
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "hostname")).ShouldBe("cp-a");
+        vm.HostKeyFingerprint.ShouldBe((await Ssh.ScanHostKeyAsync(vm.Ip!, vm.SshPort!.Value)).Fingerprint);
+    }
+
+    [Fact]
+    public async Task RamFileMissingOrWritable_TheCloneCopiesTheRamInstead_AndSaysWhy()
+    {
+        var (provider, pool) = Provider("fallback");
+        await provider.CreateVmAsync(pool, "fb-0", CancellationToken.None).DefaultTimeout(CallTimeout);
+        var ram = QemuEnvironment.GoldenRamOf(Pid("fallback", "fb-0")).ShouldNotBeNull().Path;
+        await provider.DestroyVmAsync(pool, "fb-0", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        File.Move(ram, ram + ".away");
+        try
+        {
+            await provider.CreateVmAsync(pool, "fb-missing", CancellationToken.None).DefaultTimeout(CallTimeout);
+        }
+        finally
+        {
+            File.Move(ram + ".away", ram);
+        }
+
+        BootedFrom("fallback", "fb-missing").ShouldBe("copied-state");
+        _log.Messages(4109).ShouldHaveSingleItem().ShouldContain("cannot be read");
+
+        File.SetUnixFileMode(ram, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        try
+        {
+            await provider.CreateVmAsync(pool, "fb-writable", CancellationToken.None).DefaultTimeout(CallTimeout);
+        }
+        finally
+        {
+            File.SetUnixFileMode(ram, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        BootedFrom("fallback", "fb-writable").ShouldBe("copied-state");
+        _log.Messages(4109).Count.ShouldBe(2);
+        _log.Messages(4109)[1].ShouldContain("is writable");
+        var vm = await provider.GetVmAsync(pool, "fb-writable", CancellationToken.None).DefaultTimeout();
+        (await Ssh.OutputAsync(environment.Key, vm!.Ip!, vm.SshPort!.Value, "hostname")).ShouldBe("fb-writable");
+    }
+
+    [Fact]
+    public async Task QemuWithoutTheCapability_BuildsACopyOnlyState_AndClonesCopyTheRam()
+    {
+        // Its own saved states: this build differs from the run's shared one.
+        var stateDir = environment.NewRunDirectory("nocap");
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir }, TimeProvider.System, _log)
+        {
+            IgnoreSharedCapability = "x-no-such-capability",
+        };
+        var pool = environment.Pool("nocap");
+        _created.Add((provider, pool));
+
+        var vm = await provider.CreateVmAsync(pool, "nc-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        _log.Messages(4110).ShouldHaveSingleItem();
+        _log.Messages(4109).ShouldHaveSingleItem().ShouldContain("x-ignore-shared");
+        BootedFrom("nocap", "nc-a").ShouldBe("copied-state");
+        Directory.EnumerateFiles(stateDir, "ram", SearchOption.AllDirectories).ShouldBeEmpty("a copy-only state keeps no RAM file");
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "hostname")).ShouldBe("nc-a");
+    }
+
+    [Fact]
+    public async Task RebuiltState_GetsANewRamFile_TheOldOneLivesUntilItsLastCloneGoes()
+    {
+        // A template of its own, so that touching it (a rebuilt guest image) gives a new saved state.
+        var template = environment.NewRunDirectory("tpl");
+        foreach (var file in new[] { "vmlinuz", "initrd.img", "base.qcow2" })
+        {
+            File.Copy(Path.Combine(environment.GuestDirectory, file), Path.Combine(template, file));
+        }
+
+        var stateDir = environment.NewRunDirectory("rb");
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir }, TimeProvider.System, _log);
+        var pool = environment.Pool("rebuild") with { Template = template };
+        _created.Add((provider, pool));
+        var old = await provider.CreateVmAsync(pool, "rb-old", CancellationToken.None).DefaultTimeout(CallTimeout);
+        var oldRam = QemuEnvironment.GoldenRamOf(Pid("rebuild", "rb-old")).ShouldNotBeNull().Path;
+
+        File.SetLastWriteTimeUtc(Path.Combine(template, "base.qcow2"), DateTime.UnixEpoch.AddDays(20000));
+        var fresh = await provider.CreateVmAsync(pool, "rb-new", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        var newRam = QemuEnvironment.GoldenRamOf(Pid("rebuild", "rb-new")).ShouldNotBeNull().Path;
+        newRam.ShouldNotBe(oldRam);
+        File.Exists(oldRam).ShouldBeFalse("the replaced state's files are removed");
+        QemuEnvironment.GoldenRamOf(Pid("rebuild", "rb-old")).ShouldNotBeNull().Path.ShouldBe(oldRam + " (deleted)", "the old clone still maps it");
+        _log.Messages(4111).ShouldHaveSingleItem();
+        (await Ssh.OutputAsync(environment.Key, old.Ip!, old.SshPort!.Value, "hostname")).ShouldBe("rb-old");
+        (await Ssh.OutputAsync(environment.Key, fresh.Ip!, fresh.SshPort!.Value, "hostname")).ShouldBe("rb-new");
+
+        await provider.DestroyVmAsync(pool, "rb-old", CancellationToken.None).DefaultTimeout(CallTimeout);
+        ProcessesMapping(oldRam).ShouldBeEmpty("the old RAM file went with its last clone");
+    }
+
+    private (QemuProvider Provider, PoolOptions Pool) Provider(string poolName, string savedState = "shared")
+    {
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir), TimeProvider.System, _log);
+        var pool = environment.Pool(poolName, savedState);
+        _created.Add((provider, pool));
+        return (provider, pool);
+    }
+
+    private int Pid(string pool, string vm)
+        => int.Parse(File.ReadAllText(Path.Combine(_runDir, pool, vm, "qemu.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private string BootedFrom(string pool, string vm)
+        => System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_runDir, pool, vm, "vm.json"))).RootElement.GetProperty("booted_from").GetString()!;
+
+    private IReadOnlyList<int> ProcessesMapping(string file)
+        => [.. environment.QemuProcesses(_runDir).Where(pid => QemuEnvironment.GoldenRamOf(pid) is { } ram && ram.Path.StartsWith(file, StringComparison.Ordinal))];
+}
