@@ -21,6 +21,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private static readonly string MoveScript = RedisConnection.LoadScript("move", withPrelude: true);
     private static readonly string ForgetScript = RedisConnection.LoadScript("forget", withPrelude: true);
     private static readonly string AdoptScript = RedisConnection.LoadScript("adopt", withPrelude: true);
+    private static readonly string ImportScript = RedisConnection.LoadScript("import", withPrelude: true);
     private static readonly string UpdateScript = RedisConnection.LoadScript("update", withPrelude: true);
     private static readonly string TakeScript = RedisConnection.LoadScript("take", withPrelude: true);
     private static readonly string RollbackScript = RedisConnection.LoadScript("rollback", withPrelude: true);
@@ -140,6 +141,25 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
 
                 await Task.WhenAll(Db.HashSetAsync(_keys.Index, vm, pool), Db.SortedSetRemoveAsync(_keys.Expiring, vm));
                 return true;
+            },
+            cancellationToken);
+
+    public Task<bool> ImportVmAsync(string pool, string vm, VmState state, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                if (!await ClaimNameAsync(vm, pool))
+                {
+                    return false;
+                }
+
+                if ((int)await PoolScriptAsync(ImportScript, pool, [vm, pool, Name(state), .. Pairs(fields)]) == 1)
+                {
+                    return true;
+                }
+
+                await Db.HashDeleteAsync(_keys.Index, vm);
+                return false;
             },
             cancellationToken);
 

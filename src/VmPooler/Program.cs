@@ -3,10 +3,12 @@ using System.CommandLine;
 using VmPooler;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Leases;
+using VmPooler.Import;
 using VmPooler.Providers;
 
 var configOption = new Option<string?>("--config", "-c")
 {
+    Recursive = true,
     Description = "Path of the vmpooler YAML configuration (default: VMPOOLER_CONFIG, VMPOOLER_CONFIG_FILE, ./vmpooler.yaml, then the demo config).",
 };
 var roleOption = new Option<VmPoolerRole>("--role")
@@ -54,6 +56,32 @@ poolsLabelOption.Validators.Add(result =>
     }
 });
 
+var fromOption = new Option<string>("--from")
+{
+    Description = "The Ruby vmpooler's Redis: redis://[:PASSWORD@]HOST[:PORT][/DB].",
+    Required = true,
+};
+var dryRunOption = new Option<bool>("--dry-run")
+{
+    Description = "Read both sides and print what would be imported and skipped; write nothing.",
+};
+var mergeOption = new Option<bool>("--merge")
+{
+    Description = "Import even though the target inventory already holds data (records already present are left as they are).",
+};
+var importCommand = new Command(
+    "import-ruby",
+    "Import a Ruby vmpooler's state (tokens, VMs, pool overrides, on-demand requests, history) from its Redis into the inventory of --config; see docs/migrating.md.")
+{
+    fromOption,
+    dryRunOption,
+    mergeOption,
+};
+importCommand.SetAction(async (parse, cancellationToken) =>
+    await LoadOptionsAsync(parse.GetValue(configOption)) is { } options
+        ? await RubyImportCommand.RunAsync(options, parse.GetValue(fromOption)!, parse.GetValue(dryRunOption), parse.GetValue(mergeOption), Console.Out, Console.Error, cancellationToken)
+        : 1);
+
 var root = new RootCommand("vmpooler: keeps pools of ready virtual machines and hands them out over a REST API.")
 {
     configOption,
@@ -63,33 +91,13 @@ var root = new RootCommand("vmpooler: keeps pools of ready virtual machines and 
     managerIdOption,
     poolsLabelOption,
     roleWords,
+    importCommand,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
 {
-    var environment = Environment.GetEnvironmentVariables()
-        .Cast<DictionaryEntry>()
-        .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
-    var demoConfig = Path.Combine(AppContext.BaseDirectory, "examples", "vmpooler.yaml");
-
-    VmPoolerOptions options;
-    try
+    if (await LoadOptionsAsync(parse.GetValue(configOption)) is not { } options)
     {
-        options = ConfigLoader.Load(
-            parse.GetValue(configOption),
-            environment,
-            Directory.GetCurrentDirectory(),
-            demoConfig,
-            new ProviderFactory(TimeProvider.System));
-    }
-    catch (ConfigException ex)
-    {
-        await Console.Error.WriteLineAsync($"vmpooler: the configuration has {ex.Errors.Count} problem(s):");
-        foreach (var error in ex.Errors)
-        {
-            await Console.Error.WriteLineAsync("  - " + error);
-        }
-
         return 1;
     }
 
@@ -167,6 +175,28 @@ static (string[]? Urls, string? Error) ResolveUrls(string[]? urls)
     return UpstreamArguments.TryListenUrlFromPort(Environment.GetEnvironmentVariable(UpstreamArguments.PortVariable), out var url)
         ? (url is null ? urls : [url], null)
         : (urls, $"{UpstreamArguments.PortVariable} must be a port number 1-65535.");
+}
+
+static async Task<VmPoolerOptions?> LoadOptionsAsync(string? configPath)
+{
+    var environment = Environment.GetEnvironmentVariables()
+        .Cast<DictionaryEntry>()
+        .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+    var demoConfig = Path.Combine(AppContext.BaseDirectory, "examples", "vmpooler.yaml");
+    try
+    {
+        return ConfigLoader.Load(configPath, environment, Directory.GetCurrentDirectory(), demoConfig, new ProviderFactory(TimeProvider.System));
+    }
+    catch (ConfigException ex)
+    {
+        await Console.Error.WriteLineAsync($"vmpooler: the configuration has {ex.Errors.Count} problem(s):");
+        foreach (var error in ex.Errors)
+        {
+            await Console.Error.WriteLineAsync("  - " + error);
+        }
+
+        return null;
+    }
 }
 
 static List<string> RoleProblems(VmPoolerOptions options, VmPoolerRole role)

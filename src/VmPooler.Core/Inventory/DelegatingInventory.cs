@@ -37,6 +37,9 @@ public abstract class DelegatingInventory(IInventory inner) : IInventory
     public virtual Task<bool> AdoptDiscoveredAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
         => Inner.AdoptDiscoveredAsync(pool, vm, fields, cancellationToken);
 
+    public virtual Task<bool> ImportVmAsync(string pool, string vm, VmState state, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
+        => Inner.ImportVmAsync(pool, vm, state, fields, cancellationToken);
+
     public virtual Task<bool> UpdateFieldsAsync(
         string vm,
         IReadOnlyDictionary<string, string> set,

@@ -46,6 +46,13 @@ public interface IInventory
     /// </summary>
     Task<bool> AdoptDiscoveredAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes over a VM from another installation (<c>vmpooler import-ruby</c>): registers it directly in
+    /// <paramref name="state"/> with its metadata as it was there (clone, ready and checkout times, owner, lifetime …), in
+    /// one atomic step; a ready VM becomes the newest ready one. False (and no change) when the name is already known.
+    /// </summary>
+    Task<bool> ImportVmAsync(string pool, string vm, VmState state, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken);
+
     /// <summary>Sets (and removes) metadata fields of a known VM. False when the VM is unknown.</summary>
     Task<bool> UpdateFieldsAsync(
         string vm,

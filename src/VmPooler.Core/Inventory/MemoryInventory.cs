@@ -29,6 +29,9 @@ public sealed class MemoryInventory : IInventory
     public Task<bool> AdoptDiscoveredAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
         => Task.FromResult(Add(pool, vm, fields, VmState.Completed, adoptForgotten: true));
 
+    public Task<bool> ImportVmAsync(string pool, string vm, VmState state, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
+        => Task.FromResult(Add(pool, vm, fields, state, adoptForgotten: false));
+
     private bool Add(string pool, string vm, IReadOnlyDictionary<string, string> fields, VmState state, bool adoptForgotten)
     {
         lock (_gate)
@@ -50,7 +53,7 @@ public sealed class MemoryInventory : IInventory
                 return true;
             }
 
-            var entry = new Entry(vm, pool) { State = state };
+            var entry = new Entry(vm, pool) { State = state, ReadySequence = state == VmState.Ready ? ++_readySequence : 0 };
             foreach (var (key, value) in fields)
             {
                 entry.Fields[key] = value;

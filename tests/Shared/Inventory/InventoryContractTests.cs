@@ -10,7 +10,7 @@ namespace VmPooler.Tests.Shared.Inventory;
 /// <see cref="CreateInventory"/> must return an empty inventory that no other test shares (e.g. a fresh key prefix) and
 /// that reads the given clock for every expiry. Inventories that are (async) disposable are disposed after the test.
 /// </summary>
-public abstract class InventoryContractTests : IAsyncLifetime
+public abstract partial class InventoryContractTests : IAsyncLifetime
 {
     protected const string PoolA = "pool-a";
     protected const string PoolB = "pool-b";
