@@ -401,7 +401,13 @@ public static class VmApi
                 continue;
             }
 
-            if (tagValue?.GetValueKind() is not JsonValueKind.String)
+            // beaker-vmpooler sends null for a tag it has no value for (e.g. jenkins_build_url outside CI): no value, not stored.
+            if (tagValue is null || tagValue.GetValueKind() is JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            if (tagValue.GetValueKind() is not JsonValueKind.String)
             {
                 failures.Add($"Tag value of '{tag}' must be a string.");
                 continue;
