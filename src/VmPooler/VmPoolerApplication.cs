@@ -68,6 +68,12 @@ public static class VmPoolerApplication
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VmPooler.Configuration");
+        foreach (var warning in options.Warnings)
+        {
+            StartupLog.KeyNotImplemented(startupLogger, warning);
+        }
+
         app.UseVmPoolerHttpMetrics();
         app.UseVmPoolerPreRouting();
         app.UseRouting();

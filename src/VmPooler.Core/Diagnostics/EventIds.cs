@@ -82,4 +82,7 @@ public static class EventIds
     public const int MetricsDropped = 6003;
     public const int PoolGaugeRefreshFailed = 6004;
     public const int TracingJaegerIgnored = 6005;
+
+    // Operations (issue 14): 13xx API side, 25xx-26xx manager side, 7xxx configuration and shared pieces.
+    public const int ConfigKeyNotImplemented = 7001;
 }
