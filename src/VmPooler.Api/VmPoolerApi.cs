@@ -5,6 +5,7 @@ using VmPooler.Api.Config;
 using VmPooler.Api.Dashboard;
 using VmPooler.Api.Http;
 using VmPooler.Api.OnDemand;
+using VmPooler.Api.Operations;
 using VmPooler.Api.Status;
 using VmPooler.Api.Tokens;
 using VmPooler.Api.Vm;
@@ -32,6 +33,7 @@ public static class VmPoolerApi
             api.MapTokenApi();
             api.MapOnDemandApi();
             api.MapPoolConfigApi();
+            api.MapDeadLetterApi();
         }
 
         // The un-versioned routes of 2015–2.x, answered like v1 (spec §2.10). Their PUT /vm/<host>/disk/<size> always

@@ -7,6 +7,7 @@ using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.Naming;
 using VmPooler.Core.OnDemand;
+using VmPooler.Core.Operations;
 using VmPooler.Core.Providers;
 
 namespace VmPooler.Manager;
@@ -41,6 +42,7 @@ public sealed class PoolReconciler : IAsyncDisposable
     private readonly IOnDemandStore? _onDemand;
     private readonly SemaphoreSlim _onDemandSlots;
     private readonly VmPoolerMetrics? _metrics;
+    private readonly DeadLetterRecorder? _deadLetters; // DLQ
 
     public PoolReconciler(
         VmPoolerOptions options,
@@ -51,8 +53,10 @@ public sealed class PoolReconciler : IAsyncDisposable
         VmNameGenerator? names = null,
         IPoolOverrideStore? overrides = null,
         IOnDemandStore? onDemand = null,
-        VmPoolerMetrics? metrics = null)
+        VmPoolerMetrics? metrics = null,
+        DeadLetterRecorder? deadLetters = null)
     {
+        _deadLetters = deadLetters; // DLQ
         _metrics = metrics;
         _overrides = overrides;
         _onDemand = onDemand;
@@ -218,6 +222,7 @@ public sealed class PoolReconciler : IAsyncDisposable
                 && await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
             {
                 ManagerLog.ReadyCheckFailed(_logger, pool.Name, vm.Name, result.Error ?? "not ready");
+                await (_deadLetters?.RecordAsync(pool.Name, vm.Name, DeadLetterKind.Ready, result.Error ?? "not ready", 1, ct) ?? Task.CompletedTask); // DLQ
                 Interlocked.Increment(ref failedReady);
                 lock (toDestroy)
                 {
@@ -290,6 +295,7 @@ public sealed class PoolReconciler : IAsyncDisposable
                     if (await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
                     {
                         ManagerLog.PendingTimedOut(_logger, pool.Name, vm.Name, timings.Timeout.TotalMinutes, result.Error ?? "not ready");
+                        await (_deadLetters?.RecordAsync(pool.Name, vm.Name, DeadLetterKind.Pending, $"not ready within {timings.Timeout.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes: {result.Error ?? "not ready"}", 1, ct) ?? Task.CompletedTask); // DLQ
                         _metrics?.Error("markedasfailed", pool.Name);
                         if (!IsOnDemand(vm))
                         {
@@ -496,6 +502,7 @@ public sealed class PoolReconciler : IAsyncDisposable
         {
             ManagerLog.CloneFailed(_logger, pool.Name, name, ex.Message);
             _metrics?.Error("clonefailed", pool.Name);
+            await (_deadLetters?.RecordAsync(pool.Name, name, DeadLetterKind.Clone, ex.Message, (_backoff.TryGetValue(pool.Name, out var prior) ? prior.Failures : 0) + 1, token) ?? Task.CompletedTask); // DLQ
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             var fields = new Dictionary<string, string>
             {

@@ -13,6 +13,7 @@ using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
+using VmPooler.Core.Operations;
 using VmPooler.Core.Providers;
 using VmPooler.Core.Tokens;
 using VmPooler.Manager;
@@ -120,6 +121,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IPoolOverrideStore>(sp => new RedisPoolOverrideStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IDeadLetterQueue>(sp => new RedisDeadLetterQueue(sp.GetRequiredService<RedisConnection>(), options.Operations, sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
@@ -130,6 +132,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IPoolOverrideStore, MemoryPoolOverrideStore>();
             services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
+            services.TryAddSingleton<IDeadLetterQueue>(sp => new MemoryDeadLetterQueue(options.Operations, sp.GetRequiredService<TimeProvider>()));
         }
 
         services.TryAddSingleton(sp => new ApiStores(
@@ -156,6 +159,7 @@ public static class VmPoolerApplication
 
         if (role != VmPoolerRole.Api)
         {
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<DeadLetterRecorder>(sp));
             services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
             {
@@ -171,7 +175,8 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<ILogger<PoolReconciler>>(),
                 overrides: sp.GetRequiredService<IPoolOverrideStore>(),
                 onDemand: sp.GetRequiredService<IOnDemandStore>(),
-                metrics: sp.GetRequiredService<VmPoolerMetrics>()));
+                metrics: sp.GetRequiredService<VmPoolerMetrics>(),
+                deadLetters: sp.GetRequiredService<DeadLetterRecorder>()));
             services.AddSingleton(sp => new ManagerJobs(
                 options,
                 sp.GetRequiredService<IInventory>(),

@@ -85,4 +85,5 @@ public static class EventIds
 
     // Operations (issue 14): 13xx API side, 25xx-26xx manager side, 7xxx configuration and shared pieces.
     public const int ConfigKeyNotImplemented = 7001;
+    public const int DeadLetterNotRecorded = 2501;
 }

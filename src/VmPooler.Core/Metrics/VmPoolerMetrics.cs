@@ -54,6 +54,7 @@ public sealed class VmPoolerMetrics : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _usage;
+    private readonly Counter<long> _deadLettered;
     private readonly Histogram<double> _clone;
     private readonly Histogram<double> _timeToReady;
     private readonly Histogram<double> _destroy;
@@ -72,6 +73,7 @@ public sealed class VmPoolerMetrics : IDisposable
         _poolResets = Meter.CreateCounter<long>("poolreset", description: "Pool resets refused (invalid), by pool.");
         _tokens = Meter.CreateCounter<long>("tokens", description: "Token events: created, deleted, auth_failed.");
         _errors = Meter.CreateCounter<long>("errors", description: "Manager errors by type (markedasfailed, permanently_failed, clonefailed, destroyfailed) and pool.");
+        _deadLettered = Meter.CreateCounter<long>("vmpooler_dlq", description: "VMs put in the dead-letter queue, by queue (clone, pending, ready, purge): vmpooler_dlq.<queue>.count as in 3.8.");
         _usage = Meter.CreateCounter<long>("user", description: "usage_stats: VMs allocated or destroyed per user and pool.");
         _clone = Meter.CreateHistogram("clone", "s", "Clone duration in seconds, by pool.", advice: Buckets(CloneBuckets));
         _timeToReady = Meter.CreateHistogram("time_to_ready_state", "s", "Clone start to ready, in seconds, by pool.", advice: Buckets(ReadyBuckets));
@@ -122,6 +124,9 @@ public sealed class VmPoolerMetrics : IDisposable
 
     /// <summary>A manager error (<c>errors.markedasfailed.&lt;pool&gt;</c> …).</summary>
     public void Error(string type, string pool) => _errors.Add(1, new("type", type), new("pool", pool));
+
+    /// <summary>A VM put in the dead-letter queue: <c>vmpooler_dlq.&lt;queue&gt;.count</c> (upstream 3.8's name; no pool, as there).</summary>
+    public void DeadLettered(string queue) => _deadLettered.Add(1, new("queue", queue), new("stat", "count"));
 
     /// <summary><c>usage_stats</c>: <c>user.&lt;user&gt;.&lt;allocate|destroy&gt;.&lt;pool&gt;</c>.</summary>
     public void Usage(string? user, string operation, string pool)
