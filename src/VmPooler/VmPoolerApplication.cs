@@ -122,6 +122,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IDeadLetterQueue>(sp => new RedisDeadLetterQueue(sp.GetRequiredService<RedisConnection>(), options.Operations, sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IOperationsStateStore>(sp => new RedisOperationsStateStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
@@ -133,6 +134,7 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
             services.TryAddSingleton<IDeadLetterQueue>(sp => new MemoryDeadLetterQueue(options.Operations, sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IOperationsStateStore>(sp => new MemoryOperationsStateStore(sp.GetRequiredService<TimeProvider>()));
         }
 
         services.TryAddSingleton(sp => new ApiStores(
@@ -160,12 +162,16 @@ public static class VmPoolerApplication
         if (role != VmPoolerRole.Api)
         {
             services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<DeadLetterRecorder>(sp));
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderBreakers>(sp));
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OperationsStatePublisher>(sp));
             services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
             {
                 var factory = sp.GetRequiredService<IVmProviderFactory>();
                 var used = options.Pools.Select(p => p.Provider).ToHashSet(StringComparer.Ordinal);
-                return [.. options.Providers.Values.Where(p => used.Contains(p.Name)).Select(p => factory.Create(p, options))];
+                // Every provider goes through its circuit breaker and adaptive timeout (issue 14).
+                var breakers = sp.GetRequiredService<ProviderBreakers>();
+                return [.. options.Providers.Values.Where(p => used.Contains(p.Name)).Select(p => breakers.Wrap(factory.Create(p, options)))];
             });
             services.AddSingleton(sp => new PoolReconciler(
                 options,
