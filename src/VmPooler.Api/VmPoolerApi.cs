@@ -34,6 +34,7 @@ public static class VmPoolerApi
             api.MapOnDemandApi();
             api.MapPoolConfigApi();
             api.MapDeadLetterApi();
+            api.MapHealthApi();
         }
 
         // The un-versioned routes of 2015–2.x, answered like v1 (spec §2.10). Their PUT /vm/<host>/disk/<size> always

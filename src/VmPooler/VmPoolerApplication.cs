@@ -164,6 +164,8 @@ public static class VmPoolerApplication
             services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<DeadLetterRecorder>(sp));
             services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderBreakers>(sp));
             services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OperationsStatePublisher>(sp));
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<HealthCheckService>(sp));
+            services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
             services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
             {
