@@ -166,6 +166,8 @@ public static class VmPoolerApplication
             services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OperationsStatePublisher>(sp));
             services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<HealthCheckService>(sp));
             services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<PurgeService>(sp));
+            services.AddHostedService(sp => sp.GetRequiredService<PurgeService>());
             services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
             {

@@ -37,7 +37,6 @@ internal sealed partial class ConfigMapper
             MaxReadyAge = Seconds(config, "max_ready_age") ?? d.MaxReadyAge,
             MaxCompletedAge = Seconds(config, "max_completed_age") ?? d.MaxCompletedAge,
             MaxOrphanedAge = Seconds(config, "max_orphaned_age") ?? d.MaxOrphanedAge,
-            DestroyedVmHistory = _reader.ReadInt(config, "destroyed_vm_history", "config.destroyed_vm_history", 0) ?? d.DestroyedVmHistory,
         };
     }
 

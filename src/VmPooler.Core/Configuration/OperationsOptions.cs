@@ -72,7 +72,4 @@ public sealed record OperationsOptions
 
     /// <summary><c>max_orphaned_age</c> (seconds, default 86 400).</summary>
     public TimeSpan MaxOrphanedAge { get; init; } = TimeSpan.FromSeconds(86_400);
-
-    /// <summary><c>destroyed_vm_history</c> (extension, default 1000): destroyed VMs remembered per pool, newest first.</summary>
-    public int DestroyedVmHistory { get; init; } = 1000;
 }
