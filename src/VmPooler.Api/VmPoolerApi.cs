@@ -6,6 +6,7 @@ using VmPooler.Api.Dashboard;
 using VmPooler.Api.Http;
 using VmPooler.Api.Managers;
 using VmPooler.Api.OnDemand;
+using VmPooler.Api.Operations;
 using VmPooler.Api.Status;
 using VmPooler.Api.Tokens;
 using VmPooler.Api.Vm;
@@ -34,6 +35,8 @@ public static class VmPoolerApi
             api.MapOnDemandApi();
             api.MapPoolConfigApi();
             api.MapManagersApi();
+            api.MapDeadLetterApi();
+            api.MapHealthApi();
         }
 
         // The un-versioned routes of 2015–2.x, answered like v1 (spec §2.10). Their PUT /vm/<host>/disk/<size> always

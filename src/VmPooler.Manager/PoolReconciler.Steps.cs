@@ -2,6 +2,7 @@ using System.Globalization;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
+using VmPooler.Core.Operations;
 using VmPooler.Core.Providers;
 using VmPooler.Manager.Planning;
 
@@ -104,6 +105,7 @@ public sealed partial class PoolReconciler
                 && await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, OpenSocketError(result), cancellationToken: ct))
             {
                 ManagerLog.ReadyCheckFailed(_logger, pool.Name, vm.Name, result.Error ?? "not ready");
+                await (_deadLetters?.RecordAsync(pool.Name, vm.Name, DeadLetterKind.Ready, result.Error ?? "not ready", 1, ct) ?? Task.CompletedTask);
                 Interlocked.Increment(ref failed);
                 _executor.StartDestroy(pool, vm.Name);
             }
@@ -161,11 +163,13 @@ public sealed partial class PoolReconciler
         if (check.Abandoned)
         {
             ManagerLog.PendingAbandoned(_logger, pool.Name, vm.Name, reason);
+            await (_deadLetters?.RecordAsync(pool.Name, vm.Name, DeadLetterKind.Pending, reason, 1, cancellationToken) ?? Task.CompletedTask);
         }
         else
         {
             ManagerLog.PendingTimedOut(_logger, pool.Name, vm.Name, timings.Timeout.TotalMinutes, reason);
             _metrics?.Error("markedasfailed", pool.Name);
+            await (_deadLetters?.RecordAsync(pool.Name, vm.Name, DeadLetterKind.Pending, $"not ready within {timings.Timeout.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes: {reason}", 1, cancellationToken) ?? Task.CompletedTask);
         }
 
         if (vm.Get(VmFields.RequestId) is { Length: > 0 } requestId)

@@ -7,6 +7,7 @@ using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.Naming;
 using VmPooler.Core.OnDemand;
+using VmPooler.Core.Operations;
 using VmPooler.Manager.Execution;
 using VmPooler.Manager.Planning;
 
@@ -30,6 +31,7 @@ public sealed partial class PoolReconciler : IAsyncDisposable
     private readonly IPoolOverrideStore? _overrides;
     private readonly VmPoolerMetrics? _metrics;
     private readonly VmExecutor _executor;
+    private readonly DeadLetterRecorder? _deadLetters;
     private readonly ConcurrentDictionary<string, PoolOptions> _effective = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _emptyFlags = new(StringComparer.Ordinal);
 
@@ -42,15 +44,17 @@ public sealed partial class PoolReconciler : IAsyncDisposable
         VmNameGenerator? names = null,
         IPoolOverrideStore? overrides = null,
         IOnDemandStore? onDemand = null,
-        VmPoolerMetrics? metrics = null)
+        VmPoolerMetrics? metrics = null,
+        DeadLetterRecorder? deadLetters = null)
     {
+        _deadLetters = deadLetters;
         _options = options;
         _inventory = inventory;
         _time = timeProvider;
         _logger = logger;
         _overrides = overrides;
         _metrics = metrics;
-        _executor = new VmExecutor(options, inventory, providers, timeProvider, logger, names, onDemand, metrics);
+        _executor = new VmExecutor(options, inventory, providers, timeProvider, logger, names, onDemand, metrics, deadLetters);
     }
 
     /// <summary>Pools that need attention after background work (a clone ended, a first ready check failed).</summary>

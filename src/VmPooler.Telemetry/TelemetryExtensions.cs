@@ -75,6 +75,11 @@ public static class TelemetryExtensions
             health.AddCheck<ManagerHealthCheck>("manager", tags: [ReadyTag]);
         }
 
+        if (options.Operations.HealthCheckEnabled && options.Operations.HealthAffectsReadyz)
+        {
+            health.AddCheck<OperationsHealthCheck>("health", tags: [ReadyTag]);
+        }
+
         return services;
     }
 

@@ -123,6 +123,11 @@ root.SetAction(async (parse, cancellationToken) =>
     if (parse.GetValue(checkOption))
     {
         Console.WriteLine($"vmpooler: configuration from {options.Source} is valid: {options.Pools.Count} pools ({string.Join(", ", options.Pools.Select(p => $"{p.Name}×{p.Size}"))}).");
+        foreach (var warning in options.Warnings)
+        {
+            Console.WriteLine("vmpooler: warning: " + warning);
+        }
+
         return 0;
     }
 

@@ -14,6 +14,7 @@ using VmPooler.Core.Inventory;
 using VmPooler.Core.Leases;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
+using VmPooler.Core.Operations;
 using VmPooler.Core.Providers;
 using VmPooler.Core.Tokens;
 using VmPooler.Manager;
@@ -71,6 +72,12 @@ public static class VmPoolerApplication
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("VmPooler.Configuration");
+        foreach (var warning in options.Warnings)
+        {
+            StartupLog.KeyNotImplemented(startupLogger, warning);
+        }
+
         app.UseVmPoolerHttpMetrics();
         app.UseVmPoolerPreRouting();
         app.UseRouting();
@@ -119,6 +126,8 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IPoolLeaseStore>(sp => ActivatorUtilities.CreateInstance<RedisPoolLeaseStore>(sp));
+            services.TryAddSingleton<IDeadLetterQueue>(sp => new RedisDeadLetterQueue(sp.GetRequiredService<RedisConnection>(), options.Operations, sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IOperationsStateStore>(sp => new RedisOperationsStateStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
@@ -130,6 +139,8 @@ public static class VmPoolerApplication
             services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
             services.TryAddSingleton<IPoolLeaseStore>(sp => new MemoryPoolLeaseStore(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IDeadLetterQueue>(sp => new MemoryDeadLetterQueue(options.Operations, sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IOperationsStateStore>(sp => new MemoryOperationsStateStore(sp.GetRequiredService<TimeProvider>()));
         }
 
         services.TryAddSingleton(sp => new ApiStores(
@@ -157,12 +168,21 @@ public static class VmPoolerApplication
 
         if (role != VmPoolerRole.Api)
         {
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<DeadLetterRecorder>(sp));
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderBreakers>(sp));
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OperationsStatePublisher>(sp));
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<HealthCheckService>(sp));
+            services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
+            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<PurgeService>(sp));
+            services.AddHostedService(sp => sp.GetRequiredService<PurgeService>());
             services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
             {
                 var factory = sp.GetRequiredService<IVmProviderFactory>();
                 var used = options.Pools.Select(p => p.Provider).ToHashSet(StringComparer.Ordinal);
-                return [.. options.Providers.Values.Where(p => used.Contains(p.Name)).Select(p => factory.Create(p, options))];
+                // Every provider goes through its circuit breaker and adaptive timeout (issue 14).
+                var breakers = sp.GetRequiredService<ProviderBreakers>();
+                return [.. options.Providers.Values.Where(p => used.Contains(p.Name)).Select(p => breakers.Wrap(factory.Create(p, options)))];
             });
             services.AddSingleton(sp => new PoolReconciler(
                 options,
@@ -172,7 +192,8 @@ public static class VmPoolerApplication
                 sp.GetRequiredService<ILogger<PoolReconciler>>(),
                 overrides: sp.GetRequiredService<IPoolOverrideStore>(),
                 onDemand: sp.GetRequiredService<IOnDemandStore>(),
-                metrics: sp.GetRequiredService<VmPoolerMetrics>()));
+                metrics: sp.GetRequiredService<VmPoolerMetrics>(),
+                deadLetters: sp.GetRequiredService<DeadLetterRecorder>()));
             services.AddSingleton(sp => new ManagerJobs(
                 options,
                 sp.GetRequiredService<IInventory>(),

@@ -159,7 +159,9 @@ public static partial class InputValidator
     [GeneratedRegex(@"\A[A-Za-z0-9_.-]+\z")]
     private static partial Regex TagKeyPattern();
 
-    // Ruby's \w and \s are ASCII-only: word characters, whitespace, and - . @ : /
-    [GeneratedRegex(@"\A[A-Za-z0-9_ \t\r\n\f\v\-.@:/]*\z")]
+    // Upstream 3.8.1 allows ASCII word characters, whitespace and - . @ : / only, which rejects what beaker-vmpooler sends
+    // ("roles": "agent, master") and URLs with a query: commas, '=', '+', '~', '%', '?' and '#' are allowed as well.
+    // Shell and markup metacharacters (; & < > " ' $ ` | \ and brackets) stay out.
+    [GeneratedRegex(@"\A[A-Za-z0-9_ \t\r\n\f\v\-.@:/,=+~%?#]*\z")]
     private static partial Regex TagValuePattern();
 }

@@ -89,6 +89,7 @@ public static class StatusApi
             body["pools"] = poolsNode;
         }
 
+        var providersDown = await ProviderStatus.AddAsync(body, wanted("providers"), context);
         if (wanted("queue"))
         {
             var pending = names.Sum(n => counts[n].Pending);
@@ -117,6 +118,11 @@ public static class StatusApi
         if (empty.Count > 0)
         {
             status["empty"] = new JsonArray([.. empty.Select(e => JsonValue.Create(e))]);
+        }
+
+        if (providersDown.Count > 0)
+        {
+            status["providers_down"] = new JsonArray([.. providersDown.Select(p => JsonValue.Create(p))]);
         }
 
         status["uptime"] = Math.Round((now - services.StartedAt).TotalSeconds, 1);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
+using VmPooler.Api.Operations;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Tokens;
@@ -208,6 +209,11 @@ public static class VmApi
         }
 
         details["state"] = state;
+        if (state != "running" && await DeadLetterApi.FailureOfAsync(vm, context) is { } failed)
+        {
+            details["failure"] = failed;
+        }
+
         var tags = new JsonObject();
         var snapshots = new JsonArray();
         foreach (var (field, value) in vm.Fields)
@@ -406,7 +412,13 @@ public static class VmApi
                 continue;
             }
 
-            if (tagValue?.GetValueKind() is not JsonValueKind.String)
+            // beaker-vmpooler sends null for a tag it has no value for (e.g. jenkins_build_url outside CI): no value, not stored.
+            if (tagValue is null || tagValue.GetValueKind() is JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            if (tagValue.GetValueKind() is not JsonValueKind.String)
             {
                 failures.Add($"Tag value of '{tag}' must be a string.");
                 continue;

@@ -46,6 +46,7 @@ internal sealed partial class ConfigMapper
         var auth = MapAuth(_reader.ReadMapping(tree, "auth", "auth"));
         var tagFilter = MapTagFilter(_reader.ReadMapping(tree, "tagfilter", "tagfilter"));
         var metrics = MapMetrics(tree);
+        var operations = MapOperations(rawConfig);
         foreach (var section in UntypedSections)
         {
             _ = _reader.ReadMapping(tree, section, section);
@@ -61,6 +62,8 @@ internal sealed partial class ConfigMapper
             Auth = auth,
             TagFilter = tagFilter,
             Metrics = metrics,
+            Operations = operations,
+            Warnings = UnimplementedKeys.Find(tree),
             Raw = tree,
             Source = source,
         };

@@ -11,6 +11,15 @@ public sealed record VmPoolerOptions
     /// <summary>The <c>:config:</c> section.</summary>
     public GlobalOptions Config { get; init; } = new();
 
+    /// <summary>The operational options of <c>:config:</c> (DLQ, health, circuit breakers, purge; spec §4.10).</summary>
+    public OperationsOptions Operations { get; init; } = new();
+
+    /// <summary>
+    /// Settings the user wrote that vmpooler recognises from the original but does not implement, each naming its key
+    /// (logged at start-up, listed by <c>--check-config</c>).
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The <c>:pools:</c> section, in configuration order.</summary>
     public IReadOnlyList<PoolOptions> Pools { get; init; } = [];
 

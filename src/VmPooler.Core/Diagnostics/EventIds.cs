@@ -92,4 +92,16 @@ public static class EventIds
     public const int MetricsDropped = 6003;
     public const int PoolGaugeRefreshFailed = 6004;
     public const int TracingJaegerIgnored = 6005;
+
+    // Operations (issue 14): 13xx API side, 25xx-26xx manager side, 7xxx configuration and shared pieces.
+    public const int ConfigKeyNotImplemented = 7001;
+    public const int DeadLetterNotRecorded = 2501;
+    public const int CircuitOpened = 2502;
+    public const int CircuitChanged = 2503;
+    public const int OperationsStatePublishFailed = 2504;
+    public const int HealthEvaluated = 2505;
+    public const int HealthCheckFailed = 2506;
+    public const int PurgeDryRun = 2507;
+    public const int Purged = 2508;
+    public const int PurgeFailed = 2509;
 }

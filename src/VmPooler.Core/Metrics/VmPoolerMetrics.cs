@@ -54,6 +54,10 @@ public sealed class VmPoolerMetrics : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _usage;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _errors39;
+    private readonly ConcurrentDictionary<string, double> _lastClone = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _lastDestroy = new(StringComparer.Ordinal);
     private readonly Histogram<double> _clone;
     private readonly Histogram<double> _timeToReady;
     private readonly Histogram<double> _destroy;
@@ -72,6 +76,10 @@ public sealed class VmPoolerMetrics : IDisposable
         _poolResets = Meter.CreateCounter<long>("poolreset", description: "Pool resets refused (invalid), by pool.");
         _tokens = Meter.CreateCounter<long>("tokens", description: "Token events: created, deleted, auth_failed.");
         _errors = Meter.CreateCounter<long>("errors", description: "Manager errors by type (markedasfailed, permanently_failed, clonefailed, destroyfailed) and pool.");
+        _deadLettered = Meter.CreateCounter<long>("vmpooler_dlq", description: "VMs put in the dead-letter queue, by queue (clone, pending, ready, purge): vmpooler_dlq.<queue>.count as in 3.8.");
+        _errors39 = Meter.CreateCounter<long>("vmpooler_errors", description: "Manager errors under the 3.8/3.9 name (vmpooler_errors.<type>.<pool>); the same counts as errors.");
+        Meter.CreateObservableGauge("vmpooler_clone", () => LastDuration(_lastClone), "s", "The last clone's duration in seconds, by pool (3.9's vmpooler_clone.<pool> gauge).");
+        Meter.CreateObservableGauge("vmpooler_destroy", () => LastDuration(_lastDestroy), "s", "The last destroy's duration in seconds, by pool (3.9's vmpooler_destroy.<pool> gauge).");
         _usage = Meter.CreateCounter<long>("user", description: "usage_stats: VMs allocated or destroyed per user and pool.");
         _clone = Meter.CreateHistogram("clone", "s", "Clone duration in seconds, by pool.", advice: Buckets(CloneBuckets));
         _timeToReady = Meter.CreateHistogram("time_to_ready_state", "s", "Clone start to ready, in seconds, by pool.", advice: Buckets(ReadyBuckets));
@@ -121,17 +129,32 @@ public sealed class VmPoolerMetrics : IDisposable
     public void Token(string tokenEvent) => _tokens.Add(1, new KeyValuePair<string, object?>("event", tokenEvent));
 
     /// <summary>A manager error (<c>errors.markedasfailed.&lt;pool&gt;</c> …).</summary>
-    public void Error(string type, string pool) => _errors.Add(1, new("type", type), new("pool", pool));
+    public void Error(string type, string pool)
+    {
+        _errors.Add(1, new("type", type), new("pool", pool));
+        _errors39.Add(1, new("type", type), new("pool", pool));
+    }
+
+    /// <summary>A VM put in the dead-letter queue: <c>vmpooler_dlq.&lt;queue&gt;.count</c> (upstream 3.8's name; no pool, as there).</summary>
+    public void DeadLettered(string queue) => _deadLettered.Add(1, new("queue", queue), new("stat", "count"));
 
     /// <summary><c>usage_stats</c>: <c>user.&lt;user&gt;.&lt;allocate|destroy&gt;.&lt;pool&gt;</c>.</summary>
     public void Usage(string? user, string operation, string pool)
         => _usage.Add(1, new("user", string.IsNullOrEmpty(user) ? "unauthenticated" : user), new("operation", operation), new("pool", pool));
 
-    public void CloneDuration(string pool, double seconds) => _clone.Record(seconds, new KeyValuePair<string, object?>("pool", pool));
+    public void CloneDuration(string pool, double seconds)
+    {
+        _clone.Record(seconds, new KeyValuePair<string, object?>("pool", pool));
+        _lastClone[pool] = seconds;
+    }
 
     public void TimeToReady(string pool, double seconds) => _timeToReady.Record(seconds, new KeyValuePair<string, object?>("pool", pool));
 
-    public void DestroyDuration(string pool, double seconds) => _destroy.Record(seconds, new KeyValuePair<string, object?>("pool", pool));
+    public void DestroyDuration(string pool, double seconds)
+    {
+        _destroy.Record(seconds, new KeyValuePair<string, object?>("pool", pool));
+        _lastDestroy[pool] = seconds;
+    }
 
     /// <summary>One HTTP request (Prometheus middleware metrics, spec §8.2 last row).</summary>
     public void HttpRequest(int statusCode, string method, string path, double seconds)
@@ -162,6 +185,14 @@ public sealed class VmPoolerMetrics : IDisposable
         foreach (var (queue, length) in _queues)
         {
             yield return new Measurement<long>(length, new KeyValuePair<string, object?>("queue", queue));
+        }
+    }
+
+    private static IEnumerable<Measurement<double>> LastDuration(ConcurrentDictionary<string, double> last)
+    {
+        foreach (var (pool, seconds) in last)
+        {
+            yield return new Measurement<double>(seconds, new KeyValuePair<string, object?>("pool", pool));
         }
     }
 

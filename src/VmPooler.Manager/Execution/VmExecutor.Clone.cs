@@ -4,6 +4,7 @@ using VmPooler.Core.Inventory;
 using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.OnDemand;
+using VmPooler.Core.Operations;
 
 namespace VmPooler.Manager.Execution;
 
@@ -260,6 +261,7 @@ internal sealed partial class VmExecutor
         }
 
         var (failures, wait) = _backoffs.Failed(pool.Name, timings);
+        await (_deadLetters?.RecordAsync(pool.Name, name, DeadLetterKind.Clone, ex.Message, failures, token) ?? Task.CompletedTask);
         if (failures > 1)
         {
             ManagerLog.CloneBackoff(_logger, pool.Name, failures, wait);

@@ -7,6 +7,7 @@ using VmPooler.Core.Lifecycle;
 using VmPooler.Core.Metrics;
 using VmPooler.Core.Naming;
 using VmPooler.Core.OnDemand;
+using VmPooler.Core.Operations;
 using VmPooler.Core.Providers;
 using VmPooler.Manager.OnDemand;
 
@@ -32,6 +33,7 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     private readonly VmPoolerMetrics? _metrics;
     private readonly OnDemandDelivery _onDemand;
     private readonly CloneBackoffs _backoffs;
+    private readonly DeadLetterRecorder? _deadLetters;
     private readonly CloneDispatcher _dispatcher;
     private readonly SemaphoreSlim _destroySlots;
     private readonly SemaphoreSlim _onDemandSlots;
@@ -51,8 +53,10 @@ internal sealed partial class VmExecutor : IAsyncDisposable
         ILogger logger,
         VmNameGenerator? names = null,
         IOnDemandStore? onDemand = null,
-        VmPoolerMetrics? metrics = null)
+        VmPoolerMetrics? metrics = null,
+        DeadLetterRecorder? deadLetters = null)
     {
+        _deadLetters = deadLetters;
         _options = options;
         _inventory = inventory;
         _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);

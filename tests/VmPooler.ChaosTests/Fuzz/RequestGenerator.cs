@@ -116,8 +116,12 @@ internal sealed partial class RequestGenerator(int seed, IReadOnlyList<string> r
 
     private string Query()
     {
-        string[] keys = ["view", "pool", "from", "to", "token", "", "a[b]", "%00"];
-        string[] values = ["", "../../", "9999-99-99", "0000-00-00", "2024-02-30", "x", "%0d%0a", new string('q', 5000), "boot,capacity,clone,pools,queue,nope", "-1"];
+        string[] keys = ["view", "pool", "from", "to", "token", "", "a[b]", "%00", "offset", "limit"];
+        string[] values =
+        [
+            "", "../../", "9999-99-99", "0000-00-00", "2024-02-30", "x", "%0d%0a", new string('q', 5000), "boot,capacity,clone,pools,queue,nope", "-1",
+            "2147483647", "99999999999999999999", "1e3", "0",
+        ];
         return "?" + string.Join('&', Enumerable.Range(0, _random.Next(1, 6)).Select(_ => $"{Pick(keys)}={Pick(values)}"));
     }
 

@@ -73,6 +73,12 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         filled.Value("vmpooler_ready", ("pool", "metpool"), ("vmpooler_instance", "itest")).ShouldBe(2);
         filled.Value("vmpooler_clone_count", ("pool", "metpool")).ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(2);
 
+        // 3.8/3.9 names beside the older ones (issue 14): vmpooler_clone.<pool> as a gauge, provider breakers.
+        filled.Types["vmpooler_vmpooler_clone"].ShouldBe("gauge");
+        filled.Value("vmpooler_vmpooler_clone", ("pool", "metpool")).ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(0);
+        filled.Value("vmpooler_circuit_breaker", ("provider", "dummy"), ("stat", "state")).ShouldBe(0);
+        filled.Value("vmpooler_adaptive_timeout", ("provider", "dummy"), ("stat", "current")).ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(5);
+
         (await server.PostAsync("/api/v3/vm/metpool")).Status.ShouldBe(HttpStatusCode.OK);
         (await server.PostAsync("/api/v3/vm/nosuchpool")).Status.ShouldBe(HttpStatusCode.NotFound);
 

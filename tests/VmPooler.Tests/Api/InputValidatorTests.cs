@@ -154,6 +154,9 @@ public class InputValidatorTests
     [InlineData("https://ci.example.com/job/1")]
     [InlineData("a b\tc")]
     [InlineData("v1.2-rc:3")]
+    [InlineData("agent, master")]
+    [InlineData("key=value")]
+    [InlineData("https://ci.example.com/job/1/?x=1#top")]
     public void TagValue_Valid_Null(string value) => InputValidator.TagValue(value).ShouldBeNull();
 
     [Theory]
@@ -162,6 +165,8 @@ public class InputValidatorTests
     [InlineData("\"quoted\"")]
     [InlineData("a&b")]
     [InlineData("$(rm)")]
+    [InlineData("a|b")]
+    [InlineData("`id`")]
     public void TagValue_ForbiddenCharacters_Message(string value)
         => InputValidator.TagValue(value).ShouldBe("Tag value contains invalid characters");
 
