@@ -25,6 +25,14 @@ internal static class RedisClientConfiguration
             KeepAlive = 5,
             ReconnectRetryPolicy = new LinearRetry(1000),
             ClientName = "vmpooler",
+            // No CLIENT SETINFO: Redis before 7.2 lacks it, and the documented ACL need not allow it.
+            SetClientLibrary = false,
+            // The client's broadcast channel under key_prefix (within the ACL); no tie-breaker key (the sentinels or the
+            // cluster name the primary).
+            ConfigurationChannel = options.KeyPrefix + ":client",
+            TieBreaker = "",
+            // No CONFIG GET on connecting: the documented ACL need not grant it (it would reveal requirepass and masterauth).
+            CommandMap = CommandMap.Create(new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "CONFIG" }, available: false),
             User = options.Username is { Length: > 0 } user ? user : null,
             Password = options.Password,
         };

@@ -105,6 +105,36 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             cancellationToken);
 
     /// <summary>
+    /// Subscribes <paramref name="handler"/> to <paramref name="channel"/>; while Redis is not connected yet, as soon as
+    /// it is (the client re-subscribes by itself after later reconnects).
+    /// </summary>
+    public void Subscribe(RedisChannel channel, Action<RedisChannel, RedisValue> handler)
+    {
+        try
+        {
+            _multiplexer.GetSubscriber().Subscribe(channel, handler);
+        }
+        catch (RedisConnectionException ex)
+        {
+            LogSubscribeDeferred(_logger, channel.ToString(), ex.FailureType.ToString());
+            EventHandler<ConnectionFailedEventArgs>? retry = null;
+            retry = (_, _) =>
+            {
+                try
+                {
+                    _multiplexer.GetSubscriber().Subscribe(channel, handler);
+                    _multiplexer.ConnectionRestored -= retry;
+                }
+                catch (RedisConnectionException)
+                {
+                    // The subscription connection is not up yet: the next restore tries again.
+                }
+            };
+            _multiplexer.ConnectionRestored += retry;
+        }
+    }
+
+    /// <summary>
     /// With <c>durability: replica</c>, waits until a replica has every write made so far on this connection
     /// (<c>WAIT 1 &lt;durability_timeout&gt;</c>); false when none confirmed in time. Always true with <c>none</c>.
     /// </summary>
@@ -201,6 +231,9 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     [LoggerMessage(EventIds.RedisReplicaNotConfirmed, LogLevel.Warning, "[redis] no replica confirmed a change within {Seconds} s (durability: replica)")]
     private static partial void LogReplicaNotConfirmed(ILogger logger, double seconds);
+
+    [LoggerMessage(EventIds.RedisUnavailable, LogLevel.Information, "[redis] subscription to {Channel} deferred until Redis is connected ({Failure})")]
+    private static partial void LogSubscribeDeferred(ILogger logger, string channel, string failure);
 
     [LoggerMessage(EventIds.RedisTopologyChanged, LogLevel.Information, "[redis] {Endpoint} announced a configuration change (failover); following it")]
     private static partial void LogTopologyChanged(ILogger logger, string endpoint);

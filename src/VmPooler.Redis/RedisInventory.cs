@@ -473,8 +473,19 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             }
         };
         var subscriber = _connection.Subscriber;
-        subscriber.Subscribe(_keys.Events, handler);
-        return new Subscription(() => subscriber.Unsubscribe(_keys.Events, handler));
+        _connection.Subscribe(_keys.Events, handler);
+
+        return new Subscription(() =>
+        {
+            try
+            {
+                subscriber.Unsubscribe(_keys.Events, handler);
+            }
+            catch (RedisConnectionException)
+            {
+                // Not connected: the server holds no subscription to drop; the handler is gone from the client all the same.
+            }
+        });
     }
 
     public Task<bool> TryAcquireAsync(string holder, TimeSpan timeToLive, CancellationToken cancellationToken)
