@@ -31,8 +31,6 @@ internal static class RedisClientConfiguration
             // cluster name the primary).
             ConfigurationChannel = options.KeyPrefix + ":client",
             TieBreaker = "",
-            // No CONFIG GET on connecting: the documented ACL need not grant it (it would reveal requirepass and masterauth).
-            CommandMap = CommandMap.Create(new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "CONFIG" }, available: false),
             User = options.Username is { Length: > 0 } user ? user : null,
             Password = options.Password,
         };
@@ -46,6 +44,9 @@ internal static class RedisClientConfiguration
         else
         {
             AddEndpoints(configuration, options.Endpoints);
+            // No CONFIG GET on connecting: the documented ACL need not grant it (it would reveal requirepass and
+            // masterauth). With sentinels the client sets the command maps itself.
+            configuration.CommandMap = CommandMap.Create(new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "CONFIG" }, available: false);
         }
 
         if (options.Ssl)
