@@ -56,7 +56,9 @@ internal sealed partial class RedisFailure
 
     private string Describe(ConnectionFailureType type, Exception? exception)
     {
-        if (_certificate is { } certificate && Find<AuthenticationException>(exception) is not null)
+        // A rejected certificate stays the cause until a connection is made: the client reports the torn-down handshake
+        // as a mere SocketFailure (or AuthenticationFailure).
+        if (_certificate is { } certificate)
         {
             return "TLS: " + certificate;
         }

@@ -41,7 +41,11 @@ internal sealed class FailoverChurn : IDisposable
 
     public int Returns;
 
+    /// <summary>503s saying the inventory (Redis) is unavailable (not those of a pool that ran dry), and requests without an answer.</summary>
     public int Unavailable;
+
+    /// <summary>503s of a pool that ran dry.</summary>
+    public int Empty;
 
     public void Start(int clients) => _running = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c))));
 
@@ -76,7 +80,11 @@ internal sealed class FailoverChurn : IDisposable
 
                 await ReturnAsync(client, vm, turn++);
             }
-            else if (status == HttpStatusCode.ServiceUnavailable)
+            else if (status == HttpStatusCode.ServiceUnavailable && !body.Contains("inventory (Redis)", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref Empty);
+            }
+            else if (status is HttpStatusCode.ServiceUnavailable or 0)
             {
                 Interlocked.Increment(ref Unavailable);
             }

@@ -16,7 +16,8 @@ namespace VmPooler.IntegrationTests.MultiProcess;
 public sealed class SentinelFailoverTests(ITestOutputHelper output)
 {
     private const int Failovers = 3;
-    private const int Clients = 6;
+    private const int Clients = 8;
+    private const int PoolSize = 40;
     private static readonly string[] Pools = ["alpha", "bravo"];
     private static readonly TimeSpan Calm = TimeSpan.FromSeconds(8);
 
@@ -37,8 +38,11 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
             await WaitUntilFullAsync(api0);
             using var churn = new FailoverChurn([api0, api1], Pools);
             churn.Start(Clients);
+            // Warm-up (connections, JIT, the first script loads), then the calm rate before any failover.
+            await Task.Delay(TimeSpan.FromSeconds(4), TimeProvider.System);
+            var calmFrom = churn.Now;
             await Task.Delay(Calm, TimeProvider.System);
-            var calmRate = churn.CheckoutsBetween(TimeSpan.Zero, churn.Now) / churn.Now.TotalSeconds;
+            var calmRate = churn.CheckoutsBetween(calmFrom, churn.Now) / (churn.Now - calmFrom).TotalSeconds;
 
             var outages = new List<double>();
             for (var i = 0; i < Failovers; i++)
@@ -81,7 +85,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
             CultureInfo.InvariantCulture,
             $"REPORT durability={durability} calm_checkouts_per_s={calmRate:0.0} failovers={outages.Count} "
             + $"seconds_to_resume=[{string.Join(", ", outages.Select(o => o.ToString("0.0", CultureInfo.InvariantCulture)))}] "
-            + $"answers_503={churn.Unavailable} checkouts_ok={churn.CheckoutsBetween(TimeSpan.Zero, churn.Now)} returns={churn.Returns} "
+            + $"unavailable_503={churn.Unavailable} empty_503={churn.Empty} checkouts_ok={churn.CheckoutsBetween(TimeSpan.Zero, churn.Now)} returns={churn.Returns} "
             + $"lost_checkouts={churn.LostCheckouts.Count} double_hand_outs={churn.DoubleHandOuts.Count} unexpected={churn.Unexpected.Count}"));
         foreach (var line in churn.LostCheckouts.Concat(churn.DoubleHandOuts).Concat(churn.Unexpected).Take(20))
         {
@@ -110,10 +114,10 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
             boot_min_time: 0.02
             boot_max_time: 0.1
         :config:
-          task_limit: 10
+          task_limit: 20
           check_loop_delay_min: 0.1
           check_loop_delay_max: 1
         :pools:
-        {string.Concat(Pools.Select(p => $"  - name: '{p}'\n    size: 5\n    provider: dummy\n"))}
+        {string.Concat(Pools.Select(p => $"  - name: '{p}'\n    size: {PoolSize}\n    provider: dummy\n"))}
         """;
 }

@@ -150,6 +150,19 @@ public sealed class RedisTlsAclTests(RedisTlsServer tls, ITestOutputHelper outpu
         logger.Lines.ShouldContain(l => l.EventId == EventIds.RedisCommandDenied && l.Message.Contains("rpush", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void DocumentedAcl_IsTheOneTheTestsUse()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "docs", "configuration.md")))
+        {
+            directory = directory.Parent;
+        }
+
+        var docs = File.ReadAllText(Path.Combine(directory.ShouldNotBeNull("the repository's docs/").FullName, "docs", "configuration.md"));
+        docs.ShouldContain("ACL SETUSER vmpooler on >CHANGE-ME " + RedisAcl.Rules("vmpooler") + "\n");
+    }
+
     private async Task<(string Prefix, string User, string Password)> NewUserAsync()
     {
         var prefix = RedisFixtures.NewPrefix();
