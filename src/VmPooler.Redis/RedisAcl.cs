@@ -17,10 +17,10 @@ public static class RedisAcl
     /// <summary>Data commands, sent directly or from the Lua scripts (ACLs apply inside scripts too).</summary>
     public static readonly IReadOnlyList<string> DataCommands =
     [
-        "get", "set", "del", "exists", "incr", "pexpire", "persist",
+        "get", "set", "setex", "del", "exists", "incr", "pexpire", "persist",
         "hget", "hset", "hmset", "hsetnx", "hdel", "hexists", "hgetall", "hmget", "hincrby",
         "sadd", "srem", "smembers", "scard",
-        "zadd", "zrem", "zrange", "zrangebyscore", "zremrangebyscore", "zcard",
+        "zadd", "zrem", "zrange", "zrangebyscore", "zremrangebyscore", "zremrangebyrank", "zcard",
         "rpush", "lpop", "llen",
     ];
 
