@@ -1,47 +1,44 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using VmPooler.Core.Configuration;
+using VmPooler.Core.Diagnostics;
 using VmPooler.Core.Inventory;
 
 namespace VmPooler.Redis;
 
 /// <summary>
-/// One multiplexed connection to Redis (a single server or a cluster) shared by the whole process. It connects in the
-/// background and keeps reconnecting, so start-up never hangs on a Redis that is down; operations then fail fast and
-/// the API answers 503 until Redis is back.
+/// One multiplexed connection to Redis (a single server, a cluster, or the primary the sentinels name) shared by the
+/// whole process. It connects in the background and keeps reconnecting, so start-up never hangs on a Redis that is
+/// down; operations then fail fast and the API answers 503, naming the cause (refused password, untrusted certificate,
+/// a command the ACL denies …), until Redis is back.
 /// </summary>
 public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly ConnectionMultiplexer _multiplexer;
     private readonly ILogger _logger;
-    private volatile string? _lastFailure;
+    private readonly RedisFailure _failure;
+    private readonly ConcurrentDictionary<string, bool> _deniedLogged = new(StringComparer.Ordinal);
 
-    /// <summary>The client's generic failure when no connection could be made, whatever the cause.</summary>
-    private const string Unresolved = nameof(ConnectionFailureType.UnableToResolvePhysicalConnection);
-
-    private RedisConnection(ConnectionMultiplexer multiplexer, RedisOptions options, ILogger logger)
+    private RedisConnection(ConnectionMultiplexer multiplexer, RedisOptions options, RedisFailure failure, ILogger logger)
     {
         _multiplexer = multiplexer;
         _logger = logger;
+        _failure = failure;
         Options = options;
         Keys = new RedisKeys(options.KeyPrefix);
         _multiplexer.ConnectionFailed += (_, e) =>
         {
-            var failure = e.FailureType.ToString();
-            // A retry that found no usable connection says so generically; keep the cause seen before it (e.g. a refused password).
-            if (failure != Unresolved || _lastFailure is null)
-            {
-                _lastFailure = failure;
-            }
-
-            LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", failure);
+            var cause = _failure.Record(e.FailureType, e.Exception);
+            LogConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", cause);
         };
         _multiplexer.ConnectionRestored += (_, e) =>
         {
-            _lastFailure = null;
+            _failure.Clear();
             LogConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
         };
+        _multiplexer.ConfigurationChangedBroadcast += (_, e) => LogTopologyChanged(_logger, e.EndPoint?.ToString() ?? "?");
     }
 
     public RedisOptions Options { get; }
@@ -55,26 +52,40 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     public bool IsConnected => _multiplexer.IsConnected;
 
     /// <summary>
-    /// Runs one Redis operation within <c>operation_timeout</c>: a lost connection, a timeout or a Redis error becomes an
-    /// <see cref="InventoryUnavailableException"/> (the API answers 503; the manager backs off).
+    /// Runs one Redis operation: the client bounds it by <c>operation_timeout</c>; a lost connection, a timeout or a
+    /// Redis error becomes an <see cref="InventoryUnavailableException"/> naming the cause (the API answers 503; the
+    /// manager backs off).
     /// </summary>
     public async Task<T> GuardAsync<T>(Func<Task<T>> operation, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        if (!IsConnected)
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!IsConnected && _failure.Cause is { } known)
         {
-            // The failure says why (e.g. AuthenticationFailure for a wrong password, SocketFailure for a server that is down).
-            throw new InventoryUnavailableException(
-                "the inventory (Redis) is unavailable: not connected" + (_lastFailure is { } failure ? $" ({failure})" : ""));
+            throw new InventoryUnavailableException($"the inventory (Redis) is unavailable: not connected ({known})");
         }
 
-        var timeout = TimeSpan.FromSeconds(Options.OperationTimeoutSeconds);
+        // While disconnected the client fails the command at once, with the cause of the last failed connect.
         try
         {
-            return await operation().WaitAsync(timeout, timeProvider, cancellationToken);
+            return await operation();
         }
-        catch (TimeoutException ex)
+        catch (RedisTimeoutException ex)
         {
-            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {timeout.TotalSeconds:0.#} s", ex);
+            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {Options.OperationTimeoutSeconds:0.###} s", ex);
+        }
+        catch (RedisConnectionException ex)
+        {
+            var cause = _failure.Record(ex.FailureType, ex.InnerException ?? ex);
+            throw new InventoryUnavailableException($"the inventory (Redis) is unavailable: not connected ({cause})", ex);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        {
+            if (_deniedLogged.TryAdd(ex.Message, true))
+            {
+                LogCommandDenied(_logger, Options.Username ?? "default", ex.Message);
+            }
+
+            throw new InventoryUnavailableException($"the inventory (Redis) refused a command: {ex.Message} (the ACL of redis.username lacks it; see docs/configuration.md)", ex);
         }
         catch (RedisException ex)
         {
@@ -93,49 +104,95 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             timeProvider,
             cancellationToken);
 
-    /// <summary>Starts connecting to the configured endpoints without waiting for Redis to answer.</summary>
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to <paramref name="channel"/>; while Redis is not connected yet, as soon as
+    /// it is (the client re-subscribes by itself after later reconnects).
+    /// </summary>
+    public void Subscribe(RedisChannel channel, Action<RedisChannel, RedisValue> handler)
+    {
+        try
+        {
+            _multiplexer.GetSubscriber().Subscribe(channel, handler);
+        }
+        catch (RedisConnectionException ex)
+        {
+            LogSubscribeDeferred(_logger, channel.ToString(), ex.FailureType.ToString());
+            EventHandler<ConnectionFailedEventArgs>? retry = null;
+            retry = (_, _) =>
+            {
+                try
+                {
+                    _multiplexer.GetSubscriber().Subscribe(channel, handler);
+                    _multiplexer.ConnectionRestored -= retry;
+                }
+                catch (RedisConnectionException)
+                {
+                    // The subscription connection is not up yet: the next restore tries again.
+                }
+            };
+            _multiplexer.ConnectionRestored += retry;
+        }
+    }
+
+    /// <summary>
+    /// With <c>durability: replica</c>, waits until a replica has every write made so far on this connection
+    /// (<c>WAIT 1 &lt;durability_timeout&gt;</c>); false when none confirmed in time. Always true with <c>none</c>.
+    /// </summary>
+    public async Task<bool> ConfirmWritesAsync()
+    {
+        if (Options.Durability != RedisDurability.Replica)
+        {
+            return true;
+        }
+
+        var timeoutMs = (long)(Options.DurabilityTimeoutSeconds * 1000);
+        var replicas = (long)await Database.ExecuteAsync("WAIT", 1, timeoutMs);
+        if (replicas >= 1)
+        {
+            return true;
+        }
+
+        LogReplicaNotConfirmed(_logger, Options.DurabilityTimeoutSeconds);
+        return false;
+    }
+
+    /// <summary>Starts connecting to the configured endpoints (or sentinels) without waiting for Redis to answer.</summary>
     public static RedisConnection Connect(RedisOptions options, ILogger<RedisConnection> logger)
     {
-        var configuration = new ConfigurationOptions
-        {
-            AbortOnConnectFail = false,
-            ConnectTimeout = 2000,
-            SyncTimeout = (int)Math.Max(500, options.OperationTimeoutSeconds * 1000),
-            ResponseTimeout = (int)Math.Max(500, options.OperationTimeoutSeconds * 1000),
-            ConnectRetry = 3,
-            KeepAlive = 5,
-            ReconnectRetryPolicy = new LinearRetry(1000),
-            ClientName = "vmpooler",
-            Password = options.Password,
-        };
-        foreach (var endpoint in options.Endpoints)
-        {
-            configuration.EndPoints.Add(endpoint);
-        }
-
-        if (options.Username is { Length: > 0 } username && username != "default")
-        {
-            // StackExchange.Redis 1.2.6 (the version available here) sends AUTH with the password alone.
-            LogUsernameIgnored(logger, username);
-        }
-
-        // The client raises no event for a first connection that fails; its connect log says why ("… faulted:
-        // AuthenticationFailure on PING"), so a wrong password is named at start-up and in every 503 until it connects.
-        using var log = new StringWriter();
-        var multiplexer = ConnectionMultiplexer.Connect(configuration, log);
-        var connection = new RedisConnection(multiplexer, options, logger);
+        var failure = new RedisFailure();
+        var configuration = RedisClientConfiguration.Create(options, reason => failure.RecordCertificate(reason, logger));
+        var multiplexer = ConnectionMultiplexer.Connect(configuration);
+        var connection = new RedisConnection(multiplexer, options, failure, logger);
         if (!multiplexer.IsConnected)
         {
-            // The most telling fault: after an AuthenticationFailure the client may also log the generic "unable to
-            // resolve a physical connection" for its retry.
-            var faults = FaultPattern().Matches(log.ToString()).Select(m => m.Groups[1].Value).ToList();
-            var failure = faults.LastOrDefault(f => f != Unresolved) ?? faults.LastOrDefault() ?? "no answer";
-            connection._lastFailure ??= failure;
-            LogFirstConnectFailed(logger, string.Join(",", options.Endpoints), failure, failure == "AuthenticationFailure" ? " (check redis.password)" : "");
+            LogFirstConnectFailed(logger, Describe(options), connection.ProbeCause());
         }
 
         return connection;
     }
+
+    /// <summary>Why no connection is up: a PING fails at once while disconnected and carries the last connect failure.</summary>
+    private string ProbeCause()
+    {
+        try
+        {
+            _multiplexer.GetDatabase().Ping();
+            return _failure.Cause ?? "connected meanwhile";
+        }
+        catch (RedisConnectionException ex)
+        {
+            return _failure.Record(ex.FailureType, ex.InnerException ?? ex);
+        }
+        catch (RedisException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private static string Describe(RedisOptions options)
+        => options.Sentinels.Count > 0
+            ? $"service {options.SentinelService} via sentinels {string.Join(",", options.Sentinels)}"
+            : string.Join(",", options.Endpoints);
 
     /// <summary>Loads a script from the assembly's resources, with the shared prelude in front for per-pool scripts.</summary>
     internal static string LoadScript(string name, bool withPrelude)
@@ -166,12 +223,18 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     [LoggerMessage(3002, LogLevel.Information, "[redis] connection to {Endpoint} restored")]
     private static partial void LogConnectionRestored(ILogger logger, string endpoint);
 
-    [LoggerMessage(3003, LogLevel.Warning, "[redis] could not connect to {Endpoints}: {Failure}{Hint}; retrying in the background")]
-    private static partial void LogFirstConnectFailed(ILogger logger, string endpoints, string failure, string hint);
+    [LoggerMessage(EventIds.RedisConnectFailed, LogLevel.Warning, "[redis] could not connect to {Endpoints}: {Failure}; retrying in the background")]
+    private static partial void LogFirstConnectFailed(ILogger logger, string endpoints, string failure);
 
-    [LoggerMessage(3004, LogLevel.Warning, "[redis] redis.username '{Username}' is not used: this client authenticates as Redis's default user with redis.password")]
-    private static partial void LogUsernameIgnored(ILogger logger, string username);
+    [LoggerMessage(EventIds.RedisCommandDenied, LogLevel.Error, "[redis] the ACL of user '{User}' denies a command the inventory needs: {Error}")]
+    private static partial void LogCommandDenied(ILogger logger, string user, string error);
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"faulted: (\w+)")]
-    private static partial System.Text.RegularExpressions.Regex FaultPattern();
+    [LoggerMessage(EventIds.RedisReplicaNotConfirmed, LogLevel.Warning, "[redis] no replica confirmed a change within {Seconds} s (durability: replica)")]
+    private static partial void LogReplicaNotConfirmed(ILogger logger, double seconds);
+
+    [LoggerMessage(EventIds.RedisUnavailable, LogLevel.Information, "[redis] subscription to {Channel} deferred until Redis is connected ({Failure})")]
+    private static partial void LogSubscribeDeferred(ILogger logger, string channel, string failure);
+
+    [LoggerMessage(EventIds.RedisTopologyChanged, LogLevel.Information, "[redis] {Endpoint} announced a configuration change (failover); following it")]
+    private static partial void LogTopologyChanged(ILogger logger, string endpoint);
 }

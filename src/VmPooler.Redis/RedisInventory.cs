@@ -8,8 +8,9 @@ namespace VmPooler.Redis;
 /// <summary>
 /// The inventory in Redis, shared by any number of API processes and a manager. Every transition is one Lua script on
 /// one pool's keys (one hash slot), so it is atomic on a single server and on a Redis Cluster alike; a VM is found from
-/// its name through a name → pool index. Every operation is bounded by <c>redis.operation_timeout</c> and reports an
-/// unreachable Redis as <see cref="InventoryUnavailableException"/>, never by hanging.
+/// its name through a name → pool index. Every operation is bounded by <c>redis.operation_timeout</c> (the client's own
+/// timeout) and reports an unreachable Redis as <see cref="InventoryUnavailableException"/>, never by hanging. With
+/// <c>redis.durability: replica</c> a state change is acknowledged only once a replica has it too.
 /// </summary>
 public sealed partial class RedisInventory : IInventory, IManagerLease
 {
@@ -25,6 +26,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private static readonly string UpdateScript = RedisConnection.LoadScript("update", withPrelude: true);
     private static readonly string TakeScript = RedisConnection.LoadScript("take", withPrelude: true);
     private static readonly string RollbackScript = RedisConnection.LoadScript("rollback", withPrelude: true);
+    private static readonly string TakeUndoScript = RedisConnection.LoadScript("take_undo", withPrelude: true);
     private static readonly string ReturnScript = RedisConnection.LoadScript("return", withPrelude: true);
     private static readonly string GetScript = RedisConnection.LoadScript("get", withPrelude: true);
     private static readonly string SnapshotScript = RedisConnection.LoadScript("snapshot", withPrelude: true);
@@ -35,7 +37,6 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private readonly RedisConnection _connection;
     private readonly RedisKeys _keys;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
 
     public RedisInventory(RedisConnection connection, TimeProvider timeProvider, ILogger<RedisInventory> logger)
@@ -43,7 +44,6 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         _connection = connection;
         _keys = connection.Keys;
         _time = timeProvider;
-        _timeout = TimeSpan.FromSeconds(connection.Options.OperationTimeoutSeconds);
         _logger = logger;
     }
 
@@ -61,7 +61,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 var added = await PoolScriptAsync(AddPendingScript, pool, [vm, pool, .. Pairs(fields)]);
                 if ((int)added == 1)
                 {
-                    return true;
+                    return await ConfirmedAsync(true);
                 }
 
                 await Db.HashDeleteAsync(_keys.Index, vm);
@@ -89,7 +89,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 }
 
                 args.AddRange(Pairs(fields));
-                return (int)await PoolScriptAsync(MoveScript, pool, [.. args]) == 1;
+                return await ConfirmedAsync((int)await PoolScriptAsync(MoveScript, pool, [.. args]) == 1);
             },
             cancellationToken);
 
@@ -119,7 +119,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                     await Task.WhenAll(Db.HashDeleteAsync(_keys.Index, vm), Db.SortedSetRemoveAsync(_keys.Expiring, vm));
                 }
 
-                return true;
+                return await ConfirmedAsync(true);
             },
             cancellationToken);
 
@@ -140,7 +140,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 }
 
                 await Task.WhenAll(Db.HashSetAsync(_keys.Index, vm, pool), Db.SortedSetRemoveAsync(_keys.Expiring, vm));
-                return true;
+                return await ConfirmedAsync(true);
             },
             cancellationToken);
 
@@ -179,13 +179,13 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 var args = new List<RedisValue> { vm, remove?.Count ?? 0 };
                 args.AddRange((remove ?? []).Select(r => (RedisValue)r));
                 args.AddRange(Pairs(set));
-                return (int)await PoolScriptAsync(UpdateScript, pool, [.. args]) == 1;
+                return await ConfirmedAsync((int)await PoolScriptAsync(UpdateScript, pool, [.. args]) == 1);
             },
             cancellationToken);
 
     public Task<CheckoutResult> CheckoutAsync(IReadOnlyList<CheckoutItem> items, CheckoutContext context, CancellationToken cancellationToken)
         => GuardAsync(
-            async gaveUp =>
+            async () =>
             {
                 var checkout = VmTime.Format(context.Now);
                 var taken = new List<Taken>();
@@ -193,7 +193,6 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 {
                     foreach (var group in Batches(items))
                     {
-                        gaveUp.ThrowIfCancellationRequested();
                         var wanted = group;
                         if (wanted[0].CandidatePools is [var onlyPool])
                         {
@@ -229,13 +228,18 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                             taken.Add(found);
                         }
                     }
-
-                    gaveUp.ThrowIfCancellationRequested();
                 }
-                catch (Exception ex) when (ex is TimeoutException or RedisException or OperationCanceledException)
+                catch (Exception ex) when (ex is TimeoutException or RedisException)
                 {
                     await RollbackAsync(taken, checkout);
                     throw;
+                }
+
+                if (!await _connection.ConfirmWritesAsync())
+                {
+                    // Not on a replica yet: a failover could bring these VMs back as ready and hand them out again.
+                    await RollbackAsync(taken, checkout);
+                    throw new InventoryUnavailableException(NotConfirmed + "; the checkout was undone");
                 }
 
                 foreach (var pool in taken.Select(t => t.Pool).Distinct(StringComparer.Ordinal))
@@ -272,31 +276,25 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         return batches;
     }
 
-    /// <summary>Takes <paramref name="count"/> VMs from one pool; if the answer comes too late, puts them back when it does.</summary>
+    /// <summary>
+    /// Takes <paramref name="count"/> VMs from one pool. When the answer comes too late (the client gives up after
+    /// <c>operation_timeout</c> and drops it), an undo goes out right behind the take on the same connection, so Redis
+    /// runs it after the take and puts back whatever the take handed out.
+    /// </summary>
     private async Task<List<Taken>> TakeAsync(string pool, int count, string checkout, CheckoutContext context)
     {
-        var take = PoolScriptAsync(
-            TakeScript,
-            pool,
-            [count, checkout, context.Token ?? "", context.User ?? "", context.Lifetime?.ToString(CultureInfo.InvariantCulture) ?? ""]);
         try
         {
-            return ParseTaken(pool, await take.WaitAsync(_timeout, _time));
+            return ParseTaken(
+                pool,
+                await PoolScriptAsync(
+                    TakeScript,
+                    pool,
+                    [count, checkout, context.Token ?? "", context.User ?? "", context.Lifetime?.ToString(CultureInfo.InvariantCulture) ?? ""]));
         }
-        catch (TimeoutException)
+        catch (RedisTimeoutException)
         {
-            // The caller will be told the inventory is unavailable; whatever the script took must not stay taken.
-            _ = take.ContinueWith(
-                async t =>
-                {
-                    if (t.IsCompletedSuccessfully && ParseTaken(pool, t.Result) is { Count: > 0 } late)
-                    {
-                        await RollbackAsync(late, checkout);
-                    }
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            _ = Db.ScriptEvaluateAsync(TakeUndoScript, _keys.Pool(pool), [_keys.VmPrefix(pool), NowMs(), checkout, context.Token ?? ""], CommandFlags.FireAndForget);
             throw;
         }
     }
@@ -360,6 +358,9 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         switch (outcome)
         {
             case "returned":
+                // Not confirmed by a replica: the return may be lost in a failover; the VM is then running again until
+                // its lifetime ends (or it is returned once more), never handed out twice.
+                await ConfirmedAsync(true);
                 Publish(pool);
                 return new ReturnOutcome(ReturnStatus.Returned, pool);
             case "not_running":
@@ -497,8 +498,19 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             }
         };
         var subscriber = _connection.Subscriber;
-        subscriber.Subscribe(_keys.Events, handler);
-        return new Subscription(() => subscriber.Unsubscribe(_keys.Events, handler));
+        _connection.Subscribe(_keys.Events, handler);
+
+        return new Subscription(() =>
+        {
+            try
+            {
+                subscriber.Unsubscribe(_keys.Events, handler);
+            }
+            catch (RedisConnectionException)
+            {
+                // Not connected: the server holds no subscription to drop; the handler is gone from the client all the same.
+            }
+        });
     }
 
     public Task<bool> TryAcquireAsync(string holder, TimeSpan timeToLive, CancellationToken cancellationToken)
@@ -534,16 +546,21 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private Task<RedisResult> PoolScriptAsync(string script, string pool, RedisValue[] args)
         => EvalAsync(script, _keys.Pool(pool), [_keys.VmPrefix(pool), NowMs(), .. args]);
 
-    private async Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] args)
+    /// <summary>Runs a script: the client sends its SHA1 once the server knows it, and the whole text again after a NOSCRIPT.</summary>
+    private Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] args)
+        => Db.ScriptEvaluateAsync(script, keys, args);
+
+    private const string NotConfirmed = "the inventory (Redis) is unavailable: no replica confirmed the change in time (redis.durability: replica)";
+
+    /// <summary>With <c>durability: replica</c>, a change that happened counts only once a replica has it.</summary>
+    private async Task<bool> ConfirmedAsync(bool changed)
     {
-        try
+        if (changed && !await _connection.ConfirmWritesAsync())
         {
-            return await Db.ScriptEvaluateAsync(script, keys, args);
+            throw new InventoryUnavailableException(NotConfirmed);
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            return await Db.ScriptEvaluateAsync(script, keys, args);
-        }
+
+        return changed;
     }
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -603,23 +620,9 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private static string KindName(DurationKind kind) => kind == DurationKind.Clone ? "clone" : "boot";
 
     /// <summary>
-    /// Runs one inventory operation within the time limit, turning every way Redis can fail — down, too slow, a
-    /// cluster reconfiguring — into <see cref="InventoryUnavailableException"/>.
+    /// Runs one inventory operation, turning every way Redis can fail — down, too slow, a cluster reconfiguring, a
+    /// command the ACL denies — into <see cref="InventoryUnavailableException"/>.
     /// </summary>
-    private async Task<T> GuardAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
-    {
-        using var gaveUp = new CancellationTokenSource();
-        try
-        {
-            return await GuardAsync(() => operation(gaveUp.Token), cancellationToken);
-        }
-        catch
-        {
-            gaveUp.Cancel();
-            throw;
-        }
-    }
-
     private Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
         => _connection.GuardAsync(operation, _time, cancellationToken);
 

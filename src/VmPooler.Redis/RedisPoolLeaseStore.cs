@@ -135,8 +135,19 @@ public sealed partial class RedisPoolLeaseStore(RedisConnection connection, Time
     {
         Action<RedisChannel, RedisValue> handler = (_, _) => onChange();
         var subscriber = connection.Subscriber;
-        subscriber.Subscribe(_keys.ManagerChanges, handler);
-        return new Subscription(() => subscriber.Unsubscribe(_keys.ManagerChanges, handler));
+        // Subscribes now, or once the connection comes up (the new client refuses a SUBSCRIBE while disconnected).
+        connection.Subscribe(_keys.ManagerChanges, handler);
+        return new Subscription(() =>
+        {
+            try
+            {
+                subscriber.Unsubscribe(_keys.ManagerChanges, handler);
+            }
+            catch (RedisConnectionException)
+            {
+                // Not connected: the server holds no subscription to drop; the handler is gone from the client all the same.
+            }
+        });
     }
 
     private Task PublishAsync(string managerId) => connection.Subscriber.PublishAsync(_keys.ManagerChanges, managerId);

@@ -231,6 +231,30 @@ internal sealed partial class ConfigMapper
             _reader.Error("redis.key_prefix", "must not be empty");
         }
 
+        var ssl = _reader.ReadBool(redis, "ssl", "redis.ssl") ?? false;
+        var certFile = ReadRedisFile(redis, "ssl_cert_file", ssl);
+        var keyFile = ReadRedisFile(redis, "ssl_key_file", ssl);
+        if ((certFile is null) != (keyFile is null))
+        {
+            _reader.Error("redis.ssl_cert_file", "and redis.ssl_key_file go together (mutual TLS needs both)");
+        }
+
+        var sentinels = _reader.ReadStringList(redis, "sentinels", "redis.sentinels");
+        var service = _reader.ReadString(redis, "sentinel_service", "redis.sentinel_service");
+        if ((sentinels is { Count: > 0 }) != !string.IsNullOrWhiteSpace(service))
+        {
+            _reader.Error("redis.sentinels", "and redis.sentinel_service go together (the sentinels, and the master name they monitor)");
+        }
+
+        var operationTimeout = _reader.ReadNumber(redis, "operation_timeout", "redis.operation_timeout", NumberRule.Positive)
+            ?? defaults.OperationTimeoutSeconds;
+        var durabilityTimeout = _reader.ReadNumber(redis, "durability_timeout", "redis.durability_timeout", NumberRule.Positive)
+            ?? Math.Min(defaults.DurabilityTimeoutSeconds, operationTimeout / 2);
+        if (durabilityTimeout >= operationTimeout)
+        {
+            _reader.Error("redis.durability_timeout", $"must be below redis.operation_timeout ({operationTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)} s)");
+        }
+
         return new RedisOptions
         {
             Server = string.IsNullOrWhiteSpace(server) ? defaults.Server : server,
@@ -244,9 +268,43 @@ internal sealed partial class ConfigMapper
                 ?? defaults.ConnectionPoolTimeoutSeconds,
             ReconnectAttempts = _reader.ReadInt(redis, "reconnect_attempts", "redis.reconnect_attempts", 0) ?? defaults.ReconnectAttempts,
             KeyPrefix = string.IsNullOrWhiteSpace(keyPrefix) ? defaults.KeyPrefix : keyPrefix,
-            OperationTimeoutSeconds = _reader.ReadNumber(redis, "operation_timeout", "redis.operation_timeout", NumberRule.Positive)
-                ?? defaults.OperationTimeoutSeconds,
+            OperationTimeoutSeconds = operationTimeout,
+            Ssl = ssl,
+            SslCaFile = ReadRedisFile(redis, "ssl_ca_file", ssl),
+            SslCertFile = certFile,
+            SslKeyFile = keyFile,
+            SslHost = _reader.ReadString(redis, "ssl_host", "redis.ssl_host"),
+            Sentinels = sentinels ?? [],
+            SentinelService = service,
+            Durability = ReadDurability(redis),
+            DurabilityTimeoutSeconds = durabilityTimeout,
         };
+    }
+
+    /// <summary>A TLS file key of <c>:redis:</c>: only with <c>ssl: true</c>.</summary>
+    private string? ReadRedisFile(Dictionary<string, object?> redis, string key, bool ssl)
+    {
+        var file = _reader.ReadString(redis, key, "redis." + key);
+        if (file is not null && !ssl)
+        {
+            _reader.Error("redis." + key, "needs redis.ssl: true");
+        }
+
+        return file;
+    }
+
+    private RedisDurability ReadDurability(Dictionary<string, object?> redis)
+    {
+        switch (_reader.ReadString(redis, "durability", "redis.durability"))
+        {
+            case null or "none":
+                return RedisDurability.None;
+            case "replica":
+                return RedisDurability.Replica;
+            case var other:
+                _reader.Error("redis.durability", "must be \"none\" or \"replica\" (got " + ConfigReader.Describe(other) + ")");
+                return RedisDurability.None;
+        }
     }
 
     private AuthOptions? MapAuth(Dictionary<string, object?>? auth)

@@ -290,6 +290,36 @@ public sealed record RedisOptions
     /// </summary>
     public double OperationTimeoutSeconds { get; init; } = 1.0;
 
+    /// <summary><c>ssl</c>: connect over TLS (to the servers and to the sentinels).</summary>
+    public bool Ssl { get; init; }
+
+    /// <summary><c>ssl_ca_file</c>: PEM file of the CA that signed the server's certificate (default: the system's trust store).</summary>
+    public string? SslCaFile { get; init; }
+
+    /// <summary><c>ssl_cert_file</c> and <c>ssl_key_file</c>: PEM client certificate and key, for mutual TLS.</summary>
+    public string? SslCertFile { get; init; }
+
+    /// <inheritdoc cref="SslCertFile"/>
+    public string? SslKeyFile { get; init; }
+
+    /// <summary><c>ssl_host</c>: the name the server's certificate must carry, when it differs from <c>server</c>.</summary>
+    public string? SslHost { get; init; }
+
+    /// <summary><c>sentinels</c>: <c>host:port</c> of the Redis Sentinels; the primary of <see cref="SentinelService"/> is asked from them.</summary>
+    public IReadOnlyList<string> Sentinels { get; init; } = [];
+
+    /// <summary><c>sentinel_service</c>: the master name the sentinels monitor.</summary>
+    public string? SentinelService { get; init; }
+
+    /// <summary>
+    /// <c>durability</c>: <c>none</c> (default; a change is acknowledged once the primary has it) or <c>replica</c> (each
+    /// state change is followed by <c>WAIT 1</c>, so it is acknowledged only once a replica has it too).
+    /// </summary>
+    public RedisDurability Durability { get; init; } = RedisDurability.None;
+
+    /// <summary><c>durability_timeout</c> (seconds): how long <c>WAIT</c> waits for a replica. Default 0.5, below <c>operation_timeout</c>.</summary>
+    public double DurabilityTimeoutSeconds { get; init; } = 0.5;
+
     /// <summary>
     /// The endpoints to connect to: <c>server</c> may list several <c>host[:port]</c> entries separated by commas
     /// (the nodes of a Redis Cluster); entries without a port use <see cref="Port"/>.

@@ -78,6 +78,14 @@ public static class EventIds
     // Inventory: per-pool manager leases (32xx)
     public const int ManagerRegistrationUnreadable = 3201;
 
+    // Inventory: Redis connection, TLS, ACL, Sentinel, durability (31xx)
+    public const int RedisConnectFailed = 3101;
+    public const int RedisCertificateRejected = 3102;
+    public const int RedisReplicaNotConfirmed = 3103;
+    public const int RedisCommandDenied = 3104;
+    public const int RedisTopologyChanged = 3105;
+    public const int RedisUnavailable = 3106;
+
     // Providers
     public const int ProviderCall = 4001;
 

@@ -28,7 +28,7 @@ public static class RubyRedisAddress
             AbortOnConnectFail = true,
             ConnectTimeout = 5000,
             SyncTimeout = 30000,
-            ResponseTimeout = 30000,
+            AsyncTimeout = 30000,
             ClientName = "vmpooler-import-ruby",
             Ssl = uri.Scheme == "rediss",
             DefaultDatabase = database,

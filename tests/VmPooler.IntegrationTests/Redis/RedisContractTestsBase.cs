@@ -1,3 +1,4 @@
+using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Redis;
 using VmPooler.Tests.Shared;
@@ -18,10 +19,13 @@ public abstract class RedisContractTestsBase : InventoryContractTests
     /// <summary>What <c>redis.server</c> is set to.</summary>
     protected abstract string Endpoints { get; }
 
+    /// <summary>Adjusts each connection's options (TLS, an ACL user made for the test's key prefix …).</summary>
+    protected virtual Task<RedisOptions> ConfigureAsync(RedisOptions options) => Task.FromResult(options);
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _prepared = await _inventories.CreateAsync(Endpoints, Time).DefaultTimeout();
+        _prepared = await _inventories.CreateAsync(Endpoints, Time, configure: ConfigureAsync).DefaultTimeout();
     }
 
     public override async Task DisposeAsync()
@@ -38,7 +42,7 @@ public abstract class RedisContractTestsBase : InventoryContractTests
         }
 
         // A second inventory in one test (none of the contract tests needs one today): connect now.
-        return _inventories.CreateAsync(Endpoints, time).DefaultTimeout().GetAwaiter().GetResult();
+        return _inventories.CreateAsync(Endpoints, time, configure: ConfigureAsync).DefaultTimeout().GetAwaiter().GetResult();
     }
 
     protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)

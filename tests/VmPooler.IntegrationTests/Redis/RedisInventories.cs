@@ -17,7 +17,11 @@ public sealed class RedisInventories : IAsyncDisposable
     /// Connects to <paramref name="endpoints"/> (one server, or the comma-separated nodes of a cluster) under
     /// <paramref name="prefix"/> (a fresh one when null) and waits until the connection is up.
     /// </summary>
-    public async Task<RedisConnection> ConnectAsync(string endpoints, string? prefix = null, double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds)
+    public async Task<RedisConnection> ConnectAsync(
+        string endpoints,
+        string? prefix = null,
+        double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds,
+        Func<RedisOptions, Task<RedisOptions>>? configure = null)
     {
         var options = new RedisOptions
         {
@@ -25,6 +29,12 @@ public sealed class RedisInventories : IAsyncDisposable
             KeyPrefix = prefix ?? RedisFixtures.NewPrefix(),
             OperationTimeoutSeconds = operationTimeoutSeconds,
         };
+        if (configure is not null)
+        {
+            // TLS, an ACL user … (the user may be made for this prefix first).
+            options = await configure(options);
+        }
+
         var connection = RedisConnection.Connect(options, NullLogger<RedisConnection>.Instance);
         lock (_connections)
         {
@@ -36,8 +46,13 @@ public sealed class RedisInventories : IAsyncDisposable
     }
 
     /// <summary>A new inventory on a new connection (see <see cref="ConnectAsync"/>).</summary>
-    public async Task<RedisInventory> CreateAsync(string endpoints, TimeProvider time, string? prefix = null, double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds)
-        => Create(await ConnectAsync(endpoints, prefix, operationTimeoutSeconds), time);
+    public async Task<RedisInventory> CreateAsync(
+        string endpoints,
+        TimeProvider time,
+        string? prefix = null,
+        double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds,
+        Func<RedisOptions, Task<RedisOptions>>? configure = null)
+        => Create(await ConnectAsync(endpoints, prefix, operationTimeoutSeconds, configure), time);
 
     /// <summary>An inventory over an existing connection.</summary>
     public static RedisInventory Create(RedisConnection connection, TimeProvider time)

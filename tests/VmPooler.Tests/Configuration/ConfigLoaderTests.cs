@@ -554,6 +554,57 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoadYaml_RedisTlsSentinelsDurability_Typed()
+    {
+        var redis = Load("""
+            :redis:
+              username: vmp
+              password: p
+              ssl: true
+              ssl_ca_file: /etc/ca.pem
+              ssl_cert_file: /etc/client.pem
+              ssl_key_file: /etc/client.key
+              ssl_host: redis.internal
+              sentinels: ['s1:26379', 's2:26379']
+              sentinel_service: mymaster
+              durability: replica
+              operation_timeout: 2
+              durability_timeout: 1.5
+            """ + "\n" + MinimalYaml).Redis.ShouldNotBeNull();
+
+        redis.Username.ShouldBe("vmp");
+        redis.Ssl.ShouldBeTrue();
+        (redis.SslCaFile, redis.SslCertFile, redis.SslKeyFile, redis.SslHost).ShouldBe(("/etc/ca.pem", "/etc/client.pem", "/etc/client.key", "redis.internal"));
+        redis.Sentinels.ShouldBe(["s1:26379", "s2:26379"]);
+        redis.SentinelService.ShouldBe("mymaster");
+        redis.Durability.ShouldBe(RedisDurability.Replica);
+        redis.DurabilityTimeoutSeconds.ShouldBe(1.5);
+    }
+
+    [Fact]
+    public void LoadYaml_RedisDefaults_NoTlsNoSentinelsDurabilityNoneHalfSecond()
+    {
+        var redis = Load(":redis:\n  server: r1\n" + MinimalYaml).Redis.ShouldNotBeNull();
+
+        redis.Ssl.ShouldBeFalse();
+        redis.Sentinels.ShouldBeEmpty();
+        redis.Durability.ShouldBe(RedisDurability.None);
+        redis.DurabilityTimeoutSeconds.ShouldBe(0.5);
+    }
+
+    [Theory]
+    [InlineData("ssl_ca_file: /ca.pem", "redis.ssl_ca_file: needs redis.ssl: true")]
+    [InlineData("ssl: true\n  ssl_cert_file: /c.pem", "redis.ssl_cert_file: and redis.ssl_key_file go together")]
+    [InlineData("sentinels: ['s1:26379']", "redis.sentinels: and redis.sentinel_service go together")]
+    [InlineData("sentinel_service: m", "redis.sentinels: and redis.sentinel_service go together")]
+    [InlineData("durability: always", "redis.durability: must be \"none\" or \"replica\"")]
+    [InlineData("durability_timeout: 1", "redis.durability_timeout: must be below redis.operation_timeout")]
+    public void LoadYaml_RedisInconsistentSecurityOrDurability_NamedError(string line, string error)
+    {
+        LoadFails(":redis:\n  " + line + "\n" + MinimalYaml).Errors.ShouldContain(e => e.StartsWith(error, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void LoadYaml_DnsConfigs_TypedAndDomainResolved()
     {
         var options = Load("""
