@@ -109,6 +109,11 @@ internal sealed class LdapAuthenticator : IAuthenticator, IDisposable
             catch (LdapException ex) when (ex.ErrorCode == ServerDown && attempt < MaxAttempts)
             {
             }
+            catch (TlsOperationException) when (attempt < MaxAttempts)
+            {
+                // The StartTLS exchange hit by the same interruption (seen in CI while tests started servers): a new
+                // connection negotiates again; a server that really refuses StartTLS refuses every attempt.
+            }
             catch (LdapException ex)
             {
                 AuthLog.Unavailable(_logger, _settings.Host, _settings.Port, Describe(ex));

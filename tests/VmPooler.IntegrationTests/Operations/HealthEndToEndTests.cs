@@ -73,6 +73,9 @@ public sealed class HealthEndToEndTests(ITestOutputHelper output) : IDisposable
         healthy["reasons"]!.AsArray().ShouldBeEmpty();
         healthy["pools"]!["p"]!["dlq"]!.GetValue<int>().ShouldBe(0);
         (await server.GetAsync("readyz")).Status.ShouldBe(HttpStatusCode.OK);
+        // Health can be "healthy" before the pool has filled: the two checkouts below need both VMs ready.
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () => (await server.Inventory.GetCountsAsync(["p"], CancellationToken.None))["p"].Ready == 2, "the pool is full", Deadline);
 
         File.Delete(CalmFile);
         (await server.PostAsync("api/v3/vm/p")).ShouldBeJson(HttpStatusCode.OK);
