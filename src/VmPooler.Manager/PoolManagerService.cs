@@ -63,7 +63,9 @@ public sealed partial class PoolManagerService : BackgroundService
             StringComparer.Ordinal);
         identity ??= new ManagerIdentity($"{Environment.MachineName}:{Environment.ProcessId}", new Dictionary<string, string>());
         _holder = identity.Id;
-        _ownership = leases is null ? null : new PoolOwnership(leases, identity, options, timeProvider, logger);
+        _ownership = leases is null
+            ? null
+            : new PoolOwnership(leases, identity, options, timeProvider, logger, pools => Task.WhenAll(pools.Select(reconciler.WhenPoolIdleAsync)));
         _topUps = new PoolTopUps(reconciler, logger);
         jobs?.Bind(Owns, pool =>
         {

@@ -82,6 +82,9 @@ public sealed partial class PoolReconciler : IAsyncDisposable
     /// <summary>This manager no longer owns the pool: its clones here stop and it asks for none.</summary>
     public void Release(string pool) => _executor.StopPool(pool);
 
+    /// <summary>Completes when nothing of this manager still acts on the pool (see <see cref="Release"/>).</summary>
+    public Task WhenPoolIdleAsync(string pool) => _executor.WhenPoolIdleAsync(pool);
+
     /// <summary>
     /// The event path: tops a pool up from its counts alone (a constant number of inventory calls, whatever the pool's
     /// size) and destroys the VMs that were returned. Returns how many clones started.

@@ -36,7 +36,7 @@ internal sealed partial class VmExecutor
 
         foreach (var name in names)
         {
-            Track(CloneAsync(pool, name, () => _onDemandSlots.Release(), requestId));
+            Track(pool.Name, CloneAsync(pool, name, () => _onDemandSlots.Release(), requestId));
         }
 
         return names.Count;
@@ -52,7 +52,7 @@ internal sealed partial class VmExecutor
 
         foreach (var (pool, count) in batches)
         {
-            Track(CloneBatchAsync(pool, count));
+            Track(pool.Name, CloneBatchAsync(pool, count));
         }
 
         return batches.Sum(b => b.Count);
@@ -75,7 +75,7 @@ internal sealed partial class VmExecutor
 
         foreach (var name in names)
         {
-            Track(CloneAsync(pool, name, () => Start(_dispatcher.Release()), requestId: null));
+            Track(pool.Name, CloneAsync(pool, name, () => Start(_dispatcher.Release()), requestId: null));
         }
     }
 

@@ -11,7 +11,7 @@ internal sealed partial class VmExecutor
     {
         if (_busy.TryAdd(name, 0))
         {
-            Track(DestroyAsync(pool, name));
+            Track(pool.Name, DestroyAsync(pool, name));
         }
     }
 

@@ -38,7 +38,7 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     private readonly SemaphoreSlim _destroySlots;
     private readonly SemaphoreSlim _onDemandSlots;
     private readonly ConcurrentDictionary<string, byte> _busy = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly ConcurrentDictionary<Task, string> _background = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _poolWork = new(StringComparer.Ordinal);
     private readonly Channel<PoolSignal> _signals = Channel.CreateUnbounded<PoolSignal>();
     private readonly CancellationTokenSource _stopping = new();
@@ -134,6 +134,19 @@ internal sealed partial class VmExecutor : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when this manager's clones and destroys of <paramref name="pool"/> have ended (after
+    /// <see cref="StopPool"/> they end at their next cancellation point), so a pool is handed to another manager only
+    /// once nothing here still acts on it.
+    /// </summary>
+    public async Task WhenPoolIdleAsync(string pool)
+    {
+        while (_background.Where(e => e.Value == pool && !e.Key.IsCompleted).Select(e => e.Key).ToArray() is { Length: > 0 } running)
+        {
+            await Task.WhenAll(running);
+        }
+    }
+
     /// <summary>A ready check with its span; a check that throws is "not ready" with the error as the reason.</summary>
     public async Task<ReadyCheckResult> CheckReadyAsync(PoolOptions pool, string name, CancellationToken cancellationToken)
     {
@@ -190,9 +203,9 @@ internal sealed partial class VmExecutor : IAsyncDisposable
 
     private void Signal(string pool, bool fullPass) => _signals.Writer.TryWrite(new PoolSignal(pool, fullPass));
 
-    private void Track(Task task)
+    private void Track(string pool, Task task)
     {
-        _background[task] = 0;
+        _background[task] = pool;
         _ = task.ContinueWith(t => _background.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 

@@ -21,8 +21,12 @@ internal sealed class PoolOwnership(
     ManagerIdentity identity,
     VmPoolerOptions options,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    Func<IReadOnlyCollection<string>, Task>? whenStopped = null)
 {
+    /// <summary>How long a handover waits for this manager's work on the pools it lets go to end.</summary>
+    private static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(5);
+
     private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
     private volatile IReadOnlySet<string> _owned = new HashSet<string>(StringComparer.Ordinal);
@@ -78,6 +82,7 @@ internal sealed class PoolOwnership(
                 // Its clones here stop before another manager may take the pool.
                 _owned = owned.Where(p => !letGo.Contains(p)).ToHashSet(StringComparer.Ordinal);
                 Report(_owned, changed);
+                await WhenStoppedAsync(letGo, cancellationToken);
                 await store.ReleaseAsync(identity.Id, letGo, cancellationToken);
             }
 
@@ -136,11 +141,30 @@ internal sealed class PoolOwnership(
     internal static ulong Score(string pool, string managerId)
         => BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(pool + "\n" + managerId)), 0);
 
+    /// <summary>Waits (bounded) until the manager's clones of pools it lets go have stopped, before their leases go.</summary>
+    private async Task WhenStoppedAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken)
+    {
+        if (whenStopped is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await whenStopped(pools).WaitAsync(HandOverWait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Still running: the lease goes anyway; whatever the clone leaves is found by the new owner's pass.
+        }
+    }
+
     private async Task HandOverAsync(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> changed)
     {
         var owned = _owned;
         _owned = new HashSet<string>(StringComparer.Ordinal);
         Report(_owned, changed);
+        await WhenStoppedAsync([.. owned], CancellationToken.None);
         try
         {
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2), time);
