@@ -42,7 +42,6 @@ internal static class UnimplementedKeys
 
     private static readonly (string Key, string Reason)[] Redis =
     [
-        ("username", "the Redis client authenticates as the default user with redis.password"),
         ("connection_pool_size", "one multiplexed connection per process serves every request"),
         ("connection_pool_timeout", "one multiplexed connection per process serves every request"),
         ("reconnect_attempts", "the connection reconnects by itself, without a limit"),
