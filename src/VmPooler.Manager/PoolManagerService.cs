@@ -164,6 +164,7 @@ public sealed partial class PoolManagerService : BackgroundService
 
         foreach (var pool in gained)
         {
+            _reconciler.Resume(pool);
             _queue.Enqueue(pool);
         }
     }

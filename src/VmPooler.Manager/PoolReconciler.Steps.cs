@@ -214,8 +214,7 @@ public sealed partial class PoolReconciler
         var forgotten = 0;
         foreach (var name in names)
         {
-            var destroyed = new Dictionary<string, string> { [VmFields.Destroy] = VmTime.Format(_time.GetUtcNow()) };
-            if (await _inventory.ForgetAsync(pool.Name, name, VmState.Completed, _executor.DataTtl, destroyed, cancellationToken))
+            if (await _executor.ForgetDestroyedAsync(pool, name, cancellationToken))
             {
                 forgotten++;
             }

@@ -82,6 +82,9 @@ public sealed partial class PoolReconciler : IAsyncDisposable
     /// <summary>This manager no longer owns the pool: its clones here stop and it asks for none.</summary>
     public void Release(string pool) => _executor.StopPool(pool);
 
+    /// <summary>This manager owns the pool (again): its passes may clone for it.</summary>
+    public void Resume(string pool) => _executor.ResumePool(pool);
+
     /// <summary>Completes when nothing of this manager still acts on the pool (see <see cref="Release"/>).</summary>
     public Task WhenPoolIdleAsync(string pool) => _executor.WhenPoolIdleAsync(pool);
 
@@ -133,11 +136,12 @@ public sealed partial class PoolReconciler : IAsyncDisposable
         busy.UnionWith(_executor.BusyNames());
         var plan = PoolPlanner.Plan(new PoolObservation(pool, timings, snapshot, listed.ToHashSet(StringComparer.Ordinal), busy, _time.GetUtcNow()));
         var outcome = await ApplyAsync(pool, timings, plan, cancellationToken);
-        var lacking = LifecycleRules.ClonesNeeded(pool.Size, plan.Ready - outcome.FailedReady + outcome.BecameReady, plan.Pending - outcome.BecameReady - outcome.LeftPending);
-        NoteEmpty(pool, plan.Ready - outcome.FailedReady + outcome.BecameReady);
-        var started = _executor.RequestClones(pool, lacking, mark);
-        var pending = plan.Pending - outcome.BecameReady - outcome.LeftPending + started;
-        _metrics?.SetPoolCounts(pool.Name, pool.Size, new PoolCounts(pending, plan.Ready - outcome.FailedReady + outcome.BecameReady, snapshot.Running.Count, snapshot.Completed.Count));
+        var ready = plan.Ready - outcome.FailedReady + outcome.BecameReady;
+        var pending = plan.Pending - outcome.BecameReady - outcome.LeftPending;
+        NoteEmpty(pool, ready);
+        var started = _executor.RequestClones(pool, LifecycleRules.ClonesNeeded(pool.Size, ready, pending), mark);
+        pending += started;
+        _metrics?.SetPoolCounts(pool.Name, pool.Size, new PoolCounts(pending, ready, snapshot.Running.Count, snapshot.Completed.Count));
         return new PassResult(drained + outcome.Work + started > 0, pending > 0 || snapshot.Pending.Any(PoolPlanner.IsOnDemand), null);
     }
 

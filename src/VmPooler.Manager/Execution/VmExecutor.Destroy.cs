@@ -58,12 +58,21 @@ internal sealed partial class VmExecutor
             return;
         }
 
-        var destroyed = new Dictionary<string, string> { [VmFields.Destroy] = VmTime.Format(_time.GetUtcNow()) };
-        if (await _inventory.ForgetAsync(pool.Name, name, VmState.Completed, _dataTtl, destroyed, token))
+        if (await ForgetDestroyedAsync(pool, name, token))
         {
             var seconds = _time.GetElapsedTime(started).TotalSeconds;
             ManagerLog.Destroyed(_logger, pool.Name, name, seconds);
             _metrics?.DestroyDuration(pool.Name, seconds);
         }
     }
+
+    /// <summary>Forgets a completed VM the provider no longer has, stamping when it went (its metadata kept for <c>data_ttl</c>).</summary>
+    public Task<bool> ForgetDestroyedAsync(PoolOptions pool, string name, CancellationToken cancellationToken)
+        => _inventory.ForgetAsync(
+            pool.Name,
+            name,
+            VmState.Completed,
+            _dataTtl,
+            new Dictionary<string, string> { [VmFields.Destroy] = VmTime.Format(_time.GetUtcNow()) },
+            cancellationToken);
 }

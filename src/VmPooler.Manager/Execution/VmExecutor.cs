@@ -40,6 +40,7 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _busy = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, string> _background = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _poolWork = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _stopped = new(StringComparer.Ordinal);
     private readonly Channel<PoolSignal> _signals = Channel.CreateUnbounded<PoolSignal>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeSpan _dataTtl;
@@ -104,7 +105,7 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     /// </summary>
     public int RequestClones(PoolOptions pool, int lacking, long mark)
     {
-        if (_backoffs.Until(pool.Name) is not null)
+        if (_stopped.ContainsKey(pool.Name) || _backoffs.Until(pool.Name) is not null)
         {
             _dispatcher.Drop(pool.Name);
             return 0;
@@ -116,6 +117,8 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     /// <summary>Cancels this manager's clones of a pool it no longer owns and forgets what the pool wanted.</summary>
     public void StopPool(string pool)
     {
+        // A pass over the pool that is still running must not start clones after this.
+        _stopped[pool] = 0;
         _dispatcher.Drop(pool);
         if (_poolWork.TryRemove(pool, out var work))
         {
@@ -123,6 +126,9 @@ internal sealed partial class VmExecutor : IAsyncDisposable
             work.Dispose();
         }
     }
+
+    /// <summary>This manager owns the pool (again): it may clone for it.</summary>
+    public void ResumePool(string pool) => _stopped.TryRemove(pool, out _);
 
     /// <summary>Completes when every background clone and destroy started so far has finished (for tests and shutdown).</summary>
     public async Task WhenIdleAsync()
