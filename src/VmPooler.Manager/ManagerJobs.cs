@@ -160,8 +160,8 @@ public sealed class ManagerJobs
         {
             case VmTaskKind.Disk:
                 // Re-read: another disk of this VM may have been recorded meanwhile (tasks of one VM run in order, but be safe).
-                var current = (await _inventory.GetVmAsync(vm.Name, cancellationToken))?.Get(VmFields.Disk);
-                var disks = string.IsNullOrEmpty(current) ? $"+{task.Argument}gb" : $"{current}:+{task.Argument}gb";
+                var current = (await _inventory.GetVmAsync(vm.Name, cancellationToken))?.View.Disks ?? [];
+                var disks = string.Join(':', [.. current, $"+{task.Argument}gb"]);
                 await _inventory.UpdateFieldsAsync(vm.Name, new Dictionary<string, string> { [VmFields.Disk] = disks }, cancellationToken: cancellationToken);
                 break;
             case VmTaskKind.Snapshot:
@@ -263,7 +263,7 @@ public sealed class ManagerJobs
                     snapshots[pool.Name] = snapshot = await _inventory.GetPoolAsync(pool.Name, cancellationToken);
                 }
 
-                var inFlight = snapshot.Pending.Count(v => v.Get(VmFields.RequestId) == id && (v.Get(VmFields.RequestName) ?? pool.Name) == entry.Requested);
+                var inFlight = snapshot.Pending.Count(v => v.View.RequestId == id && (v.View.RequestName ?? pool.Name) == entry.Requested);
                 var needed = entry.Count - request.DeliveredCount(entry) - inFlight;
                 if (needed > 0)
                 {

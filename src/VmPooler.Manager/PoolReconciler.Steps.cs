@@ -82,10 +82,10 @@ public sealed partial class PoolReconciler
                 ManagerLog.Missing(_logger, pool.Name, c.Vm.Name, c.From == VmState.Running ? "running" : "ready");
                 break;
             case CompletionReason.LifetimeOver:
-                ManagerLog.RunningExpired(_logger, pool.Name, c.Vm.Name, LifecycleRules.LifetimeHours(c.Vm, _options.Config.VmLifetimeHours));
+                ManagerLog.RunningExpired(_logger, pool.Name, c.Vm.Name, c.Vm.View.LifetimeHours(_options.Config.VmLifetimeHours));
                 break;
             case CompletionReason.ReadyTtl:
-                ManagerLog.ReadyExpired(_logger, pool.Name, c.Vm.Name, Math.Round((now - (c.Vm.GetTime(VmFields.Ready) ?? now)).TotalMinutes, 1));
+                ManagerLog.ReadyExpired(_logger, pool.Name, c.Vm.Name, Math.Round((now - (c.Vm.View.Ready ?? now)).TotalMinutes, 1));
                 break;
             default:
                 ManagerLog.Excess(_logger, pool.Name, c.Vm.Name);
@@ -172,7 +172,7 @@ public sealed partial class PoolReconciler
             await (_deadLetters?.RecordAsync(pool.Name, vm.Name, DeadLetterKind.Pending, $"not ready within {timings.Timeout.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes: {reason}", 1, cancellationToken) ?? Task.CompletedTask);
         }
 
-        if (vm.Get(VmFields.RequestId) is { Length: > 0 } requestId)
+        if (vm.View.RequestId is { Length: > 0 } requestId)
         {
             var error = check.Abandoned ? reason : $"not ready within {timings.Timeout.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes: {reason}";
             await _executor.OnDemand.RecordFailureAsync(pool.Name, vm.Name, requestId, check.Abandoned ? "abandoned" : "timeout", error, permanent: false, cancellationToken);
@@ -199,7 +199,7 @@ public sealed partial class PoolReconciler
 
             forgotten++;
             ManagerLog.PendingVanished(_logger, pool.Name, vm.Name);
-            if (vm.Get(VmFields.RequestId) is { Length: > 0 } requestId)
+            if (vm.View.RequestId is { Length: > 0 } requestId)
             {
                 await _executor.OnDemand.RecordFailureAsync(pool.Name, vm.Name, requestId, "vanished", "not found in the provider", permanent: false, cancellationToken);
             }

@@ -73,17 +73,17 @@ public sealed partial class PurgeService : BackgroundService
     public IEnumerable<PurgeCandidate> Candidates(PoolSnapshot pool, DateTimeOffset now)
     {
         var ops = _options.Operations;
-        foreach (var (vm, age) in Aged(pool.Pending, now, VmFields.Clone).Where(a => a.Age > ops.MaxPendingAge))
+        foreach (var (vm, age) in Aged(pool.Pending, now, v => v.View.Cloned).Where(a => a.Age > ops.MaxPendingAge))
         {
             yield return new PurgeCandidate(pool.Pool, vm, DeadLetterKind.Pending, "pending", age);
         }
 
-        foreach (var (vm, age) in Aged(pool.Ready, now, VmFields.Ready).Where(a => a.Age > ops.MaxReadyAge))
+        foreach (var (vm, age) in Aged(pool.Ready, now, v => v.View.Ready).Where(a => a.Age > ops.MaxReadyAge))
         {
             yield return new PurgeCandidate(pool.Pool, vm, DeadLetterKind.Ready, "ready", age);
         }
 
-        foreach (var (vm, age) in Aged(pool.Completed, now, PurgedAtField, VmFields.Destroy, VmFields.Checkout, VmFields.Clone).Where(a => a.Age > ops.MaxCompletedAge))
+        foreach (var (vm, age) in Aged(pool.Completed, now, v => VmTime.Parse(v.Get(PurgedAtField)) ?? v.View.Destroyed ?? v.View.CheckedOut ?? v.View.Cloned).Where(a => a.Age > ops.MaxCompletedAge))
         {
             yield return new PurgeCandidate(pool.Pool, vm, DeadLetterKind.Purge, "completed", age);
         }
@@ -124,13 +124,13 @@ public sealed partial class PurgeService : BackgroundService
         return applied;
     }
 
-    private static IEnumerable<(string Vm, TimeSpan Age)> Aged(IReadOnlyList<VmRecord> vms, DateTimeOffset now, params string[] fields)
+    private static IEnumerable<(string Vm, TimeSpan Age)> Aged(IReadOnlyList<VmRecord> vms, DateTimeOffset now, Func<VmRecord, DateTimeOffset?> since)
     {
         foreach (var vm in vms)
         {
-            if (fields.Select(vm.GetTime).FirstOrDefault(t => t is not null) is { } since)
+            if (since(vm) is { } time)
             {
-                yield return (vm.Name, now - since);
+                yield return (vm.Name, now - time);
             }
         }
     }

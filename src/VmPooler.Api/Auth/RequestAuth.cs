@@ -80,7 +80,7 @@ public static class RequestAuth
     /// </summary>
     public static async Task<IResult?> AuthorizeVmChangeAsync(HttpContext context, ApiServices services, VmRecord vm, bool required)
     {
-        var owner = vm.Get(VmFields.Token);
+        var owner = vm.View.OwnerTokenHash;
         if (!required && owner is null)
         {
             return null;
@@ -94,7 +94,7 @@ public static class RequestAuth
 
         if (services.Options.Config.OwnerOnly && owner is not null
             && !TokenHashing.FixedTimeEquals(owner, token.Hash)
-            && !string.Equals(vm.Get(VmFields.TokenUser), token.User, StringComparison.Ordinal))
+            && !string.Equals(vm.View.OwnerUser, token.User, StringComparison.Ordinal))
         {
             return NotOwner();
         }

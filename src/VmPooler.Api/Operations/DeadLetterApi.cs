@@ -64,7 +64,7 @@ public static class DeadLetterApi
     /// Why <paramref name="vm"/> failed, or null when it did not: its newest dead-letter entry, else what the VM's own
     /// record says (a clone error, or the ready-check error of a VM the manager gave up on).
     /// </summary>
-    public static async Task<JsonObject?> FailureOfAsync(VmRecord vm, HttpContext context)
+    public static async Task<JsonObject?> FailureOfAsync(VmView vm, HttpContext context)
     {
         if (context.RequestServices.GetService<IDeadLetterQueue>() is { Enabled: true } queue
             && await queue.FindAsync(vm.Pool, vm.Name, context.RequestAborted) is { } entry)
@@ -72,14 +72,14 @@ public static class DeadLetterApi
             return Describe(entry, withVm: false);
         }
 
-        if (vm.Get(VmFields.CloneError) is { } cloneError)
+        if (vm.CloneError is { } cloneError)
         {
             return new JsonObject { ["queue"] = "clone", ["reason"] = cloneError };
         }
 
-        var gaveUp = vm.State is VmState.Completed or null && vm.Get(VmFields.Checkout) is null;
-        return gaveUp && vm.Get(VmFields.OpenSocketError) is { } socketError
-            ? new JsonObject { ["queue"] = vm.Get(VmFields.Ready) is null ? "pending" : "ready", ["reason"] = socketError }
+        var gaveUp = vm.State is VmState.Completed or null && vm.CheckedOut is null;
+        return gaveUp && vm.OpenSocketError is { } socketError
+            ? new JsonObject { ["queue"] = vm.Ready is null ? "pending" : "ready", ["reason"] = socketError }
             : null;
     }
 

@@ -111,7 +111,7 @@ public static class TokenApi
         foreach (var vm in await services.Tokens.GetVmsAsync(hash, context.RequestAborted))
         {
             var record2 = await services.Inventory.GetVmAsync(vm, context.RequestAborted);
-            if (record2 is { State: VmState.Running } && record2.Get(VmFields.Token) is { } owner && TokenHashing.FixedTimeEquals(owner, hash))
+            if (record2 is { State: VmState.Running } && record2.View.OwnerTokenHash is { } owner && TokenHashing.FixedTimeEquals(owner, hash))
             {
                 running.Add(vm);
             }

@@ -163,17 +163,17 @@ public static class VmApi
     /// <summary>GET /vm/&lt;hostname&gt;: the VM's details (spec §2.4 field rules).</summary>
     public static async Task<IResult> GetVmAsync(string hostname, HttpContext context, ApiServices services)
     {
-        var (vm, failure) = await FindVmAsync(hostname, context, services);
-        if (vm is null)
+        var (record, failure) = await FindVmAsync(hostname, context, services);
+        if (record is null)
         {
             return failure!;
         }
 
+        var vm = record.View;
         var now = services.Time.GetUtcNow();
-        var defaultLifetime = services.Options.Config.VmLifetimeHours;
-        var lifetime = LifecycleRules.LifetimeHours(vm, defaultLifetime);
-        var checkout = vm.GetTime(VmFields.Checkout);
-        var destroy = vm.GetTime(VmFields.Destroy);
+        var lifetime = vm.LifetimeHours(services.Options.Config.VmLifetimeHours);
+        var checkout = vm.CheckedOut;
+        var destroy = vm.Destroyed;
 
         string state;
         double running = 0;
@@ -189,12 +189,12 @@ public static class VmApi
         }
         else
         {
-            state = vm.Get(VmFields.Check) is not null ? "ready" : "pending";
+            state = vm.Checked is not null ? "ready" : "pending";
         }
 
         var details = new JsonObject
         {
-            ["template"] = vm.Get(VmFields.Template) ?? vm.Pool,
+            ["template"] = vm.Template,
             ["lifetime"] = Number(lifetime),
             ["running"] = Math.Round(running, 2),
         };
@@ -214,42 +214,28 @@ public static class VmApi
             details["failure"] = failed;
         }
 
-        var tags = new JsonObject();
-        var snapshots = new JsonArray();
-        foreach (var (field, value) in vm.Fields)
+        if (vm.Tags.Count > 0)
         {
-            if (field.StartsWith(VmFields.TagPrefix, StringComparison.Ordinal))
-            {
-                tags[field[VmFields.TagPrefix.Length..]] = value;
-            }
-            else if (field.StartsWith(VmFields.SnapshotPrefix, StringComparison.Ordinal))
-            {
-                snapshots.Add(field[VmFields.SnapshotPrefix.Length..]);
-            }
+            details["tags"] = new JsonObject(vm.Tags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value)));
         }
 
-        if (tags.Count > 0)
+        if (vm.Snapshots.Count > 0)
         {
-            details["tags"] = tags;
+            details["snapshots"] = new JsonArray([.. vm.Snapshots.Select(s => JsonValue.Create(s))]);
         }
 
-        if (snapshots.Count > 0)
+        if (vm.Disks.Count > 0)
         {
-            details["snapshots"] = snapshots;
+            details["disk"] = new JsonArray([.. vm.Disks.Select(d => JsonValue.Create(d))]);
         }
 
-        if (vm.Get(VmFields.Disk) is { Length: > 0 } disk)
-        {
-            details["disk"] = new JsonArray([.. disk.Split(':').Select(d => JsonValue.Create(d))]);
-        }
-
-        details["ip"] = vm.Get(VmFields.Ip) ?? "";
-        if (vm.Get(VmFields.SshPort) is { } sshPort && int.TryParse(sshPort, CultureInfo.InvariantCulture, out var port))
+        details["ip"] = vm.Ip ?? "";
+        if (vm.SshPort is { } port)
         {
             details["ssh_port"] = port;
         }
 
-        if (vm.Get(VmFields.HostKeyFingerprint) is { Length: > 0 } fingerprint)
+        if (vm.HostKeyFingerprint is { } fingerprint)
         {
             details["host_key_fingerprint"] = fingerprint;
         }
@@ -266,12 +252,12 @@ public static class VmApi
             }
         }
 
-        if (vm.Get(VmFields.Host) is { } host)
+        if (vm.Host is { } host)
         {
             details["host"] = host;
         }
 
-        if (vm.Get(VmFields.Migrated) is { } migrated)
+        if (vm.Migrated is { } migrated)
         {
             details["migrated"] = migrated;
         }
@@ -491,7 +477,7 @@ public static class VmApi
         services.Metrics.Delete(succeeded: true);
         if (services.Options.Config.UsageStats)
         {
-            services.Metrics.Usage(vm.Get(VmFields.TokenUser), "destroy", outcome.Pool!);
+            services.Metrics.Usage(vm.View.OwnerUser, "destroy", outcome.Pool!);
         }
 
         ApiLog.Returned(services.Logger, name, outcome.Pool!);
@@ -540,7 +526,7 @@ public static class VmApi
             return failure!;
         }
 
-        if (vm.Get(VmFields.SnapshotPrefix + snapshot) is not { Length: > 0 })
+        if (!vm.View.HasSnapshot(snapshot))
         {
             return ApiResults.Fail(StatusCodes.Status404NotFound);
         }

@@ -82,11 +82,14 @@ public interface IInventory
     Task<PoolSnapshot> GetPoolAsync(string pool, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The names of a pool's completed VMs, without their metadata: the manager destroys returned VMs on the event path
-    /// without reading every VM of the pool.
+    /// A pool's counts and the names of its completed VMs, without any VM's metadata, in one read: the manager's event
+    /// path tops the pool up and destroys returned VMs from this alone, whatever the pool's size.
     /// </summary>
-    async Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
-        => [.. (await GetPoolAsync(pool, cancellationToken)).Completed.Select(vm => vm.Name)];
+    async Task<PoolTally> GetTallyAsync(string pool, CancellationToken cancellationToken)
+    {
+        var counts = (await GetCountsAsync([pool], cancellationToken))[pool];
+        return new PoolTally(counts, counts.Completed == 0 ? [] : [.. (await GetPoolAsync(pool, cancellationToken)).Completed.Select(vm => vm.Name)]);
+    }
 
     /// <summary>Number of VMs per state for each pool (unknown pools count zero).</summary>
     Task<IReadOnlyDictionary<string, PoolCounts>> GetCountsAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken);
@@ -129,12 +132,14 @@ public enum DurationKind
     Boot,
 }
 
-/// <summary>A VM's inventory entry.</summary>
+/// <summary>A VM's inventory entry: its raw fields as stored (spec §3.2); everyone but the inventories reads <see cref="View"/>.</summary>
 public sealed record VmRecord(string Name, string Pool, VmState? State, IReadOnlyDictionary<string, string> Fields)
 {
-    public string? Get(string field) => Fields.TryGetValue(field, out var value) ? value : null;
+    /// <summary>The record parsed into a typed view, once.</summary>
+    public VmView View => field ??= VmView.From(this);
 
-    public DateTimeOffset? GetTime(string field) => VmTime.Parse(Get(field));
+    /// <summary>One raw field (the inventories' edge: scripts, the import, the contract tests).</summary>
+    public string? Get(string field) => Fields.TryGetValue(field, out var value) ? value : null;
 }
 
 /// <summary>A pool's VMs by state.</summary>

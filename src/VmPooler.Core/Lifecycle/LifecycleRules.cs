@@ -60,9 +60,9 @@ public static class LifecycleRules
     public static int ExcessReady(int size, int ready) => Math.Max(0, ready - Math.Max(0, size));
 
     /// <summary>A pending VM that did not pass its ready check: wait, warn once, or give up (spec §4.3).</summary>
-    public static PendingVerdict EvaluatePending(VmRecord vm, PoolTimings timings, DateTimeOffset now)
+    public static PendingVerdict EvaluatePending(VmView vm, PoolTimings timings, DateTimeOffset now)
     {
-        if (vm.GetTime(VmFields.Clone) is not { } cloned)
+        if (vm.Cloned is not { } cloned)
         {
             // No clone time: the original left such VMs pending forever; treat them as timed out instead.
             return PendingVerdict.TimedOut;
@@ -74,42 +74,35 @@ public static class LifecycleRules
             return PendingVerdict.TimedOut;
         }
 
-        return age > timings.TimeoutNotification && vm.Get(VmFields.TimeoutNotification) is null
+        return age > timings.TimeoutNotification && !vm.TimeoutNotified
             ? PendingVerdict.Notify
             : PendingVerdict.Wait;
     }
 
     /// <summary>A ready VM: skip (recently checked), check, or recycle (past <c>ready_ttl</c>) (spec §4.4).</summary>
-    public static ReadyVerdict EvaluateReady(VmRecord vm, PoolTimings timings, DateTimeOffset now)
+    public static ReadyVerdict EvaluateReady(VmView vm, PoolTimings timings, DateTimeOffset now)
     {
-        if (vm.GetTime(VmFields.Check) is { } checkedAt && now - checkedAt < timings.CheckInterval)
+        if (vm.Checked is { } checkedAt && now - checkedAt < timings.CheckInterval)
         {
             return ReadyVerdict.Skip;
         }
 
-        var readySince = vm.GetTime(VmFields.Ready) ?? DateTimeOffset.UnixEpoch;
+        var readySince = vm.Ready ?? DateTimeOffset.UnixEpoch;
         return now - readySince > timings.ReadyTtl ? ReadyVerdict.Expired : ReadyVerdict.Check;
     }
-
-    /// <summary>
-    /// The lifetime (hours) of a running VM: its <c>lifetime</c> field when positive, else the default. A lifetime of 0
-    /// means the default, not "never" (spec Q21).
-    /// </summary>
-    public static double LifetimeHours(VmRecord vm, double defaultLifetimeHours)
-        => ParseLeadingInt(vm.Get(VmFields.Lifetime)) is > 0 and var hours ? hours : defaultLifetimeHours;
 
     /// <summary>
     /// True when a running VM has reached its lifetime: whole hours since checkout ≥ lifetime (spec §4.5). A VM without a
     /// checkout time is expired (it cannot be timed).
     /// </summary>
-    public static bool IsRunningExpired(VmRecord vm, double defaultLifetimeHours, DateTimeOffset now)
+    public static bool IsRunningExpired(VmView vm, double defaultLifetimeHours, DateTimeOffset now)
     {
-        if (vm.GetTime(VmFields.Checkout) is not { } checkout)
+        if (vm.CheckedOut is not { } checkout)
         {
             return true;
         }
 
-        var lifetime = LifetimeHours(vm, defaultLifetimeHours);
+        var lifetime = vm.LifetimeHours(defaultLifetimeHours);
         return lifetime > 0 && Math.Floor((now - checkout).TotalHours) >= lifetime;
     }
 

@@ -42,10 +42,10 @@ public static class HealthEvaluator
 
     private static PoolHealth Measure(PoolSnapshot pool, int deadLetters, OperationsOptions options, DateTimeOffset now)
     {
-        double Age(VmRecord vm, string field) => vm.GetTime(field) is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0;
-        var pendingAges = pool.Pending.Select(v => Age(v, VmFields.Clone)).ToList();
-        var readyAges = pool.Ready.Select(v => Age(v, VmFields.Ready)).ToList();
-        var orphans = pool.Completed.Count(v => (v.GetTime(VmFields.Destroy) ?? v.GetTime(VmFields.Checkout) ?? v.GetTime(VmFields.Clone)) is { } since
+        double Age(DateTimeOffset? time) => time is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0;
+        var pendingAges = pool.Pending.Select(v => Age(v.View.Cloned)).ToList();
+        var readyAges = pool.Ready.Select(v => Age(v.View.Ready)).ToList();
+        var orphans = pool.Completed.Count(v => (v.View.Destroyed ?? v.View.CheckedOut ?? v.View.Cloned) is { } since
             && now - since > options.MaxCompletedAge);
         return new PoolHealth(
             pool.Pool,

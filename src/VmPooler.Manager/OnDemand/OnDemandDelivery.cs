@@ -21,9 +21,9 @@ internal sealed class OnDemandDelivery(VmPoolerOptions options, IInventory inven
     /// </summary>
     public async Task<bool> DeliverAsync(PoolOptions pool, VmRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var id = vm.Get(VmFields.RequestId)!;
+        var id = vm.View.RequestId!;
         var request = store is null ? null : await store.GetAsync(id, cancellationToken);
-        var entry = new OnDemandEntry(vm.Get(VmFields.RequestName) ?? pool.Name, pool.Name, 0);
+        var entry = new OnDemandEntry(vm.View.RequestName ?? pool.Name, pool.Name, 0);
         var wanted = request?.Entries.FirstOrDefault(e => e.Key == entry.Key)?.Count ?? 0;
         if (request is not { Status: OnDemandStatus.Pending } || request.DeliveredCount(entry) >= wanted)
         {
@@ -35,7 +35,7 @@ internal sealed class OnDemandDelivery(VmPoolerOptions options, IInventory inven
             return true;
         }
 
-        await VmStatistics.RecordBootAsync(inventory, pool, vm, now, cancellationToken);
+        await VmStatistics.RecordBootAsync(inventory, pool, vm.Name, vm.View.Cloned, now, cancellationToken);
         if (await store!.DeliverAsync(id, entry, vm.Name, cancellationToken))
         {
             ManagerLog.OnDemandDelivered(logger, pool.Name, vm.Name, id);

@@ -55,7 +55,7 @@ internal static class PoolPlanner
             return PendingDecision.Abandon;
         }
 
-        return LifecycleRules.EvaluatePending(vm, timings, now) switch
+        return LifecycleRules.EvaluatePending(vm.View, timings, now) switch
         {
             PendingVerdict.TimedOut => PendingDecision.TimeOut,
             PendingVerdict.Notify => PendingDecision.Notify,
@@ -64,7 +64,7 @@ internal static class PoolPlanner
     }
 
     /// <summary>True for a VM cloned for an on-demand request (not the pool's: it does not count towards its size).</summary>
-    public static bool IsOnDemand(VmRecord vm) => vm.Get(VmFields.RequestId) is { Length: > 0 };
+    public static bool IsOnDemand(VmRecord vm) => vm.View.IsOnDemand;
 
     /// <summary>VMs the provider has and the inventory does not know, nor is this manager cloning them: adopt, then destroy.</summary>
     private static List<string> UnknownVms(PoolObservation o)
@@ -80,8 +80,9 @@ internal static class PoolPlanner
         foreach (var vm in o.Snapshot.Running.Where(vm => !o.Busy.Contains(vm.Name)))
         {
             var missing = !o.Listed.Contains(vm.Name);
-            if (missing || LifecycleRules.IsRunningExpired(vm, o.Timings.DefaultLifetimeHours, o.Now))
+            if (missing || LifecycleRules.IsRunningExpired(vm.View, o.Timings.DefaultLifetimeHours, o.Now))
             {
+                // Compared raw by the inventory's move: the values exactly as stored.
                 var expect = new Dictionary<string, string?>
                 {
                     [VmFields.Checkout] = vm.Get(VmFields.Checkout),
@@ -107,7 +108,7 @@ internal static class PoolPlanner
                 continue;
             }
 
-            switch (LifecycleRules.EvaluateReady(vm, o.Timings, o.Now))
+            switch (LifecycleRules.EvaluateReady(vm.View, o.Timings, o.Now))
             {
                 case ReadyVerdict.Expired:
                     gone.Add(new VmCompletion(vm, VmState.Ready, CompletionReason.ReadyTtl));

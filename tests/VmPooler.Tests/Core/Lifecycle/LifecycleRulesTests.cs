@@ -10,8 +10,8 @@ public class LifecycleRulesTests
 
     private static readonly PoolTimings Timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool" }, new GlobalOptions());
 
-    private static VmRecord Vm(params (string Field, string Value)[] fields)
-        => new("vm", "pool", VmState.Pending, fields.ToDictionary(f => f.Field, f => f.Value));
+    private static VmView Vm(params (string Field, string Value)[] fields)
+        => new VmRecord("vm", "pool", VmState.Pending, fields.ToDictionary(f => f.Field, f => f.Value)).View;
 
     private static string At(TimeSpan ago) => VmTime.Format(Now - ago);
 
@@ -266,7 +266,7 @@ public class LifecycleRulesTests
     {
         var vm = lifetime is null ? Vm() : Vm((VmFields.Lifetime, lifetime));
 
-        LifecycleRules.LifetimeHours(vm, 24).ShouldBe(expected);
+        vm.LifetimeHours(24).ShouldBe(expected);
     }
 
     [Fact]
