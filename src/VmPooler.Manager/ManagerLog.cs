@@ -122,4 +122,7 @@ internal static partial class ManagerLog
 
     [LoggerMessage(EventIds.TopUpFailed, LogLevel.Warning, "[!] [{Pool}] top-up failed: {Error}")]
     public static partial void TopUpFailed(ILogger logger, string pool, string error);
+
+    [LoggerMessage(EventIds.AddressUnknown, LogLevel.Warning, "[!] [{Pool}] '{Vm}' is ready but its address could not be read: {Error}")]
+    public static partial void AddressUnknown(ILogger logger, string pool, string vm, string error);
 }

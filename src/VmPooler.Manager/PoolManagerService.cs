@@ -30,6 +30,7 @@ public sealed partial class PoolManagerService : BackgroundService
     private readonly HistoryRecorder? _history;
     private readonly Dictionary<string, PoolState> _states;
     private readonly ManagerHeartbeat _heartbeat;
+    private int _owned;
     private readonly PoolOwnership? _ownership;
     private readonly PoolTopUps _topUps;
     private readonly string _holder;
@@ -138,6 +139,8 @@ public sealed partial class PoolManagerService : BackgroundService
         }
         else
         {
+            // Nothing is owned until the first leases are taken (and a manager whose labels select no pool never owns one).
+            _heartbeat.MarkStandingBy(true);
             loops.Add(_ownership.RunAsync(PoolsChanged, stoppingToken));
         }
 
@@ -157,6 +160,10 @@ public sealed partial class PoolManagerService : BackgroundService
     /// <summary>Gained pools get a full pass at once; lost ones stop their clones here.</summary>
     private void PoolsChanged(IReadOnlyCollection<string> gained, IReadOnlyCollection<string> lost)
     {
+        // A manager that owns no pool (others own them all, or its labels select none) makes no passes: /readyz says so
+        // instead of waiting for a pass that will not come.
+        _owned += gained.Count - lost.Count;
+        _heartbeat.MarkStandingBy(_owned == 0);
         foreach (var pool in lost)
         {
             _reconciler.Release(pool);

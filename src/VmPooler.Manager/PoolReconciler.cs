@@ -96,14 +96,11 @@ public sealed partial class PoolReconciler : IAsyncDisposable
     {
         var pool = _effective.GetValueOrDefault(configured.Name) ?? configured;
         var mark = _executor.CloneMark(pool.Name);
-        var counts = (await _inventory.GetCountsAsync([pool.Name], cancellationToken))[pool.Name];
-        var started = _executor.RequestClones(pool, PoolPlanner.ClonesNeeded(pool.Size, counts), mark);
-        if (counts.Completed > 0)
+        var tally = await _inventory.GetTallyAsync(pool.Name, cancellationToken);
+        var started = _executor.RequestClones(pool, PoolPlanner.ClonesNeeded(pool.Size, tally.Counts), mark);
+        foreach (var name in tally.Completed)
         {
-            foreach (var name in await _inventory.GetCompletedNamesAsync(pool.Name, cancellationToken))
-            {
-                _executor.StartDestroy(pool, name);
-            }
+            _executor.StartDestroy(pool, name);
         }
 
         return started;

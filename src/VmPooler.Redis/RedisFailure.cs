@@ -15,6 +15,10 @@ internal sealed partial class RedisFailure
     private volatile string? _cause;
     private volatile string? _certificate;
 
+    // The server refused the credentials or the TLS check failed: that stays the cause while retries only see the
+    // connection drop (the server closes it after WRONGPASS, which the client reports as a socket failure).
+    private volatile bool _refused;
+
     public string? Cause => _cause;
 
     public string Record(ConnectionFailureType type, Exception? exception)
@@ -29,9 +33,10 @@ internal sealed partial class RedisFailure
         }
 
         var cause = Describe(type, exception);
-        if (type != ConnectionFailureType.UnableToResolvePhysicalConnection || _cause is null)
+        if (_cause is null || !(IsGeneric(type) && _refused))
         {
             _cause = cause;
+            _refused = type == ConnectionFailureType.AuthenticationFailure || _certificate is not null;
         }
 
         return _cause ?? cause;
@@ -46,13 +51,18 @@ internal sealed partial class RedisFailure
 
         _certificate = reason;
         _cause = "TLS: " + reason;
+        _refused = true;
     }
 
     public void Clear()
     {
         _cause = null;
         _certificate = null;
+        _refused = false;
     }
+
+    private static bool IsGeneric(ConnectionFailureType type) => type is ConnectionFailureType.UnableToResolvePhysicalConnection
+        or ConnectionFailureType.SocketFailure or ConnectionFailureType.SocketClosed or ConnectionFailureType.ConnectionDisposed;
 
     private string Describe(ConnectionFailureType type, Exception? exception)
     {

@@ -405,9 +405,14 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             },
             cancellationToken);
 
-    public Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
+    public Task<PoolTally> GetTallyAsync(string pool, CancellationToken cancellationToken)
         => GuardAsync(
-            async () => (IReadOnlyList<string>)[.. (await Db.SetMembersAsync(_keys.Pool(pool)[3])).Select(v => (string)v!)],
+            async () =>
+            {
+                var result = (RedisResult[])(await PoolScriptAsync(CountsScript, pool, ["completed"]))!;
+                var c = result[..6].Select(r => (int)r).ToArray();
+                return new PoolTally(new PoolCounts(c[0], c[1], c[2], c[3], c[4], c[5]), [.. result[6..].Select(r => (string)r!)]);
+            },
             cancellationToken);
 
     public Task<IReadOnlyDictionary<string, PoolCounts>> GetCountsAsync(IReadOnlyCollection<string> pools, CancellationToken cancellationToken)
@@ -432,11 +437,13 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             async () =>
             {
                 var day = DateOnly.FromDateTime(at.UtcDateTime);
-                await Db.HashSetAsync(_keys.Durations(KindName(kind), day), $"{pool}:{vm}", seconds);
+                var duration = Db.HashSetAsync(_keys.Durations(KindName(kind), day), $"{pool}:{vm}", seconds);
                 if (kind == DurationKind.Boot)
                 {
                     await Db.HashSetAsync(_keys.LastBoot, pool, VmTime.Format(at));
                 }
+
+                await duration;
 
                 return true;
             },

@@ -47,7 +47,10 @@ public static class VmPoolerApplication
         Action<ILoggingBuilder>? configureLogging = null,
         ManagerIdentity? managerIdentity = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // No appsettings.json is read (the configuration is vmpooler's YAML), so nothing watches the working directory for
+        // it: the default watcher woke up for every write there (a log file written beside the configuration cost ~9 %
+        // of the CPU under churn).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
         {

@@ -74,6 +74,7 @@ public static class EventIds
     public const int OwnershipUnavailable = 2103;
     public const int PoolsUnmanaged = 2104;
     public const int TopUpFailed = 2105;
+    public const int AddressUnknown = 2106;
 
     // Inventory: per-pool manager leases (32xx)
     public const int ManagerRegistrationUnreadable = 3201;

@@ -9,8 +9,8 @@ public abstract class DelegatingInventory(IInventory inner) : IInventory
 {
     protected IInventory Inner { get; } = inner;
 
-    public virtual Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
-        => Inner.GetCompletedNamesAsync(pool, cancellationToken);
+    public virtual Task<PoolTally> GetTallyAsync(string pool, CancellationToken cancellationToken)
+        => Inner.GetTallyAsync(pool, cancellationToken);
 
     public virtual Task<bool> AddPendingAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
         => Inner.AddPendingAsync(pool, vm, fields, cancellationToken);

@@ -267,12 +267,15 @@ public sealed class MemoryInventory : IInventory
         }
     }
 
-    public Task<IReadOnlyList<string>> GetCompletedNamesAsync(string pool, CancellationToken cancellationToken)
+    public async Task<PoolTally> GetTallyAsync(string pool, CancellationToken cancellationToken)
     {
+        var counts = (await GetCountsAsync([pool], cancellationToken))[pool];
         lock (_gate)
         {
+            // Counted and listed under separate locks: a return in between shows in one and not the other, as in Redis'
+            // own interleaving of two pipelined calls; the next event's tally sees it.
             IReadOnlyList<string> names = _pools.TryGetValue(pool, out var sets) ? [.. sets.Completed.Select(e => e.Name)] : [];
-            return Task.FromResult(names);
+            return new PoolTally(counts, names);
         }
     }
 

@@ -1,8 +1,8 @@
 namespace VmPooler.Core.Metrics;
 
 /// <summary>
-/// What the pool manager tells <c>/readyz</c>: whether its loop runs, whether it stands by (another manager holds the
-/// lease) and when it last finished a pass. Written by the manager, read by the health check; one per application.
+/// What the pool manager tells <c>/readyz</c>: whether its loop runs, whether it stands by (it owns no pool: other
+/// managers own them) and when it last finished a pass. Written by the manager, read by the health check; one per application.
 /// </summary>
 public sealed class ManagerHeartbeat
 {

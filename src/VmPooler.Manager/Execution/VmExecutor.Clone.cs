@@ -28,7 +28,8 @@ internal sealed partial class VmExecutor
         }
 
         var extra = new Dictionary<string, string> { [VmFields.RequestId] = requestId, [VmFields.RequestName] = requestedName };
-        var names = slots == 0 ? [] : await ReserveNamesAsync(pool, slots, extra, cancellationToken);
+        var registered = _time.GetUtcNow();
+        var names = slots == 0 ? [] : await ReserveNamesAsync(pool, slots, extra, registered, cancellationToken);
         if (slots > names.Count)
         {
             _onDemandSlots.Release(slots - names.Count);
@@ -36,7 +37,7 @@ internal sealed partial class VmExecutor
 
         foreach (var name in names)
         {
-            Track(pool.Name, CloneAsync(pool, name, () => _onDemandSlots.Release(), requestId));
+            Track(pool.Name, CloneAsync(pool, name, registered, () => _onDemandSlots.Release(), requestId));
         }
 
         return names.Count;
@@ -61,7 +62,8 @@ internal sealed partial class VmExecutor
     /// <summary>Reserves names for a batch of clones in one round of inventory calls, then runs the clones.</summary>
     private async Task CloneBatchAsync(PoolOptions pool, int count)
     {
-        var names = await ReserveNamesAsync(pool, count, extra: null, PoolToken(pool.Name), _dispatcher);
+        var registered = _time.GetUtcNow();
+        var names = await ReserveNamesAsync(pool, count, extra: null, registered, PoolToken(pool.Name), _dispatcher);
         if (names.Count < count)
         {
             // No name could be registered (taken, or the inventory failed): the pool asks again at its next trigger
@@ -75,7 +77,7 @@ internal sealed partial class VmExecutor
 
         foreach (var name in names)
         {
-            Track(pool.Name, CloneAsync(pool, name, () => Start(_dispatcher.Release()), requestId: null));
+            Track(pool.Name, CloneAsync(pool, name, registered, () => Start(_dispatcher.Release()), requestId: null));
         }
     }
 
@@ -84,9 +86,14 @@ internal sealed partial class VmExecutor
     /// round trip on a pipelined connection). A name already taken is retried with a short random suffix.
     /// </summary>
     private async Task<IReadOnlyList<string>> ReserveNamesAsync(
-        PoolOptions pool, int count, IReadOnlyDictionary<string, string>? extra, CancellationToken cancellationToken, CloneDispatcher? dispatcher = null)
+        PoolOptions pool,
+        int count,
+        IReadOnlyDictionary<string, string>? extra,
+        DateTimeOffset registered,
+        CancellationToken cancellationToken,
+        CloneDispatcher? dispatcher = null)
     {
-        var fields = PendingFields(pool, extra);
+        var fields = PendingFields(pool, extra, registered);
         var reserved = await Task.WhenAll(Enumerable.Range(0, count).Select(async index =>
         {
             for (var attempt = 0; attempt < MaxNameAttempts; attempt++)
@@ -128,11 +135,11 @@ internal sealed partial class VmExecutor
         return [.. reserved.OfType<string>()];
     }
 
-    private Dictionary<string, string> PendingFields(PoolOptions pool, IReadOnlyDictionary<string, string>? extra)
+    private Dictionary<string, string> PendingFields(PoolOptions pool, IReadOnlyDictionary<string, string>? extra, DateTimeOffset registered)
     {
         var fields = new Dictionary<string, string>
         {
-            [VmFields.Clone] = VmTime.Format(_time.GetUtcNow()),
+            [VmFields.Clone] = VmTime.Format(registered),
             [VmFields.Template] = pool.Name,
             [VmFields.Pool] = pool.Name,
         };
@@ -149,16 +156,19 @@ internal sealed partial class VmExecutor
         return fields;
     }
 
-    /// <summary>One clone: create, read its address, record it, then its first ready check (pending → ready when it passes).</summary>
-    private async Task CloneAsync(PoolOptions pool, string name, Action releaseSlot, string? requestId)
+    /// <summary>
+    /// One clone: create, read its address, then its first ready check. When the check passes, the clone's fields and the
+    /// move to ready are one inventory call, so a replacement costs no reads of the VM back.
+    /// </summary>
+    private async Task CloneAsync(PoolOptions pool, string name, DateTimeOffset registered, Action releaseSlot, string? requestId)
     {
         var token = requestId is null ? PoolToken(pool.Name) : _stopping.Token;
         var timings = LifecycleRules.TimingsFor(pool, _options.Config);
         try
         {
-            await CreateAsync(pool, name, timings, token);
+            var clone = await CreateAsync(pool, name, timings, token);
             _backoffs.Succeeded(pool.Name);
-            await FirstReadyCheckAsync(pool, name, token);
+            await FirstReadyCheckAsync(pool, name, registered, clone, requestId, token);
         }
         catch (Exception ex) when (!token.IsCancellationRequested)
         {
@@ -175,7 +185,8 @@ internal sealed partial class VmExecutor
         }
     }
 
-    private async Task CreateAsync(PoolOptions pool, string name, PoolTimings timings, CancellationToken token)
+    /// <summary>Creates the VM and reads its address; returns what to record on it (nothing is written yet).</summary>
+    private async Task<FinishedClone> CreateAsync(PoolOptions pool, string name, PoolTimings timings, CancellationToken token)
     {
         var started = _time.GetTimestamp();
         using var activity = VmPoolerMetrics.ActivitySource.StartActivity("clone");
@@ -187,25 +198,24 @@ internal sealed partial class VmExecutor
             var ip = await CallAsync(c => provider.GetVmIpAddressAsync(pool, name, c), _providerTimeout, token)
                 ?? throw new InvalidOperationException("failed to obtain an IP address after the clone");
             var seconds = Math.Round(_time.GetElapsedTime(started).TotalSeconds, 2);
-            var cloned = new Dictionary<string, string>
+            var fields = new Dictionary<string, string>
             {
                 [VmFields.CloneTime] = seconds.ToString(CultureInfo.InvariantCulture),
                 [VmFields.Ip] = ip,
             };
             if (created.SshPort is { } sshPort)
             {
-                cloned[VmFields.SshPort] = sshPort.ToString(CultureInfo.InvariantCulture);
+                fields[VmFields.SshPort] = sshPort.ToString(CultureInfo.InvariantCulture);
             }
 
             if (created.HostKeyFingerprint is { } fingerprint)
             {
-                cloned[VmFields.HostKeyFingerprint] = fingerprint;
+                fields[VmFields.HostKeyFingerprint] = fingerprint;
             }
 
-            await _inventory.UpdateFieldsAsync(name, cloned, cancellationToken: token);
-            await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, seconds, _time.GetUtcNow(), token);
             ManagerLog.Cloned(_logger, pool.Name, name, seconds);
             _metrics?.CloneDuration(pool.Name, seconds);
+            return new FinishedClone(fields, seconds);
         }
         catch (Exception ex) when (!token.IsCancellationRequested)
         {
@@ -214,25 +224,37 @@ internal sealed partial class VmExecutor
         }
     }
 
-    /// <summary>The clone's own first ready check: a pass is needed only when it does not pass.</summary>
-    private async Task FirstReadyCheckAsync(PoolOptions pool, string name, CancellationToken token)
+    /// <summary>
+    /// The clone's own first ready check. Passed: the pool's VM moves to ready with its clone's fields in one call (an
+    /// on-demand VM is recorded, then delivered). Not passed: the fields are recorded and a pass takes it from there.
+    /// </summary>
+    private async Task FirstReadyCheckAsync(PoolOptions pool, string name, DateTimeOffset registered, FinishedClone clone, string? requestId, CancellationToken token)
     {
         var check = await CheckReadyAsync(pool, name, token);
-        var vm = check.IsReady ? await _inventory.GetVmAsync(name, token) : null;
-        if (vm is not { State: VmState.Pending })
+        var recorded = _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, clone.Seconds, _time.GetUtcNow(), token);
+        if (check.IsReady && requestId is null)
         {
-            Signal(pool.Name, fullPass: true);
+            var moved = await MoveToReadyAsync(pool, name, registered, clone.Fields, _time.GetUtcNow(), token);
+            await recorded;
+            if (!moved)
+            {
+                // No longer pending (drained or reset meanwhile): a pass looks at it.
+                Signal(pool.Name, fullPass: true);
+            }
+
             return;
         }
 
-        var now = _time.GetUtcNow();
-        if (vm.Get(VmFields.RequestId) is { Length: > 0 })
+        await _inventory.UpdateFieldsAsync(name, clone.Fields, cancellationToken: token);
+        await recorded;
+        var vm = check.IsReady ? await _inventory.GetVmAsync(name, token) : null;
+        if (vm is { State: VmState.Pending })
         {
-            await DeliverAsync(pool, vm, now, token);
+            await DeliverAsync(pool, vm, _time.GetUtcNow(), token);
         }
         else
         {
-            await MarkReadyAsync(pool, vm, now, token);
+            Signal(pool.Name, fullPass: true);
         }
     }
 
@@ -240,6 +262,16 @@ internal sealed partial class VmExecutor
     {
         ManagerLog.CloneFailed(_logger, pool.Name, name, ex.Message);
         _metrics?.Error("clonefailed", pool.Name);
+
+        // Counted and dead-lettered while the VM still holds its pending place: no clone of the pool starts (and fails)
+        // in between, so the failures are numbered and listed in the order they happened.
+        var (failures, wait) = _backoffs.Failed(pool.Name, timings);
+        await (_deadLetters?.RecordAsync(pool.Name, name, DeadLetterKind.Clone, ex.Message, failures, token) ?? Task.CompletedTask);
+        if (failures > 1)
+        {
+            ManagerLog.CloneBackoff(_logger, pool.Name, failures, wait);
+        }
+
         var fields = new Dictionary<string, string>
         {
             [VmFields.CloneError] = ex.Message,
@@ -258,13 +290,6 @@ internal sealed partial class VmExecutor
         if (requestId is not null)
         {
             await _onDemand.RecordFailureAsync(pool.Name, name, requestId, "clone", ex.Message, PermanentErrors.IsPermanent(ex), token);
-        }
-
-        var (failures, wait) = _backoffs.Failed(pool.Name, timings);
-        await (_deadLetters?.RecordAsync(pool.Name, name, DeadLetterKind.Clone, ex.Message, failures, token) ?? Task.CompletedTask);
-        if (failures > 1)
-        {
-            ManagerLog.CloneBackoff(_logger, pool.Name, failures, wait);
         }
 
         Signal(pool.Name, fullPass: true);

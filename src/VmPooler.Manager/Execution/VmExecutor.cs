@@ -178,19 +178,46 @@ internal sealed partial class VmExecutor : IAsyncDisposable
     private Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken)
         => ProviderCall.WithTimeoutAsync(_time, call, timeout, cancellationToken);
 
-    /// <summary>Moves a pending VM that passed its ready check to ready, with its boot time recorded.</summary>
+    /// <summary>
+    /// Moves a pending VM that passed its ready check (in a pass) to ready, with its boot time recorded. A VM whose clone
+    /// ended with its manager before the address was recorded gets it now.
+    /// </summary>
     public async Task<bool> MarkReadyAsync(PoolOptions pool, VmRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var fields = new Dictionary<string, string>();
+        if (vm.View.Ip is null)
+        {
+            try
+            {
+                if (await CallAsync(c => ProviderOf(pool).GetVmIpAddressAsync(pool, vm.Name, c), cancellationToken) is { } ip)
+                {
+                    fields[VmFields.Ip] = ip;
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                ManagerLog.AddressUnknown(_logger, pool.Name, vm.Name, ex.Message);
+            }
+        }
+
+        return await MoveToReadyAsync(pool, vm.Name, vm.View.Cloned, fields, now, cancellationToken);
+    }
+
+    /// <summary>Pending → ready with <paramref name="fields"/> and the ready stamps in one call; then the boot time.</summary>
+    private async Task<bool> MoveToReadyAsync(
+        PoolOptions pool, string name, DateTimeOffset? cloned, Dictionary<string, string> fields, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var stamp = VmTime.Format(now);
         // The ready check just passed: this is the VM's first health check (so GET /vm says "ready", spec Q3).
-        var fields = new Dictionary<string, string> { [VmFields.Ready] = stamp, [VmFields.Check] = stamp };
-        if (!await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Pending, VmState.Ready, fields, cancellationToken: cancellationToken))
+        fields[VmFields.Ready] = stamp;
+        fields[VmFields.Check] = stamp;
+        if (!await _inventory.MoveAsync(pool.Name, name, VmState.Pending, VmState.Ready, fields, cancellationToken: cancellationToken))
         {
             return false;
         }
 
-        var seconds = await VmStatistics.RecordBootAsync(_inventory, pool, vm, now, cancellationToken);
-        ManagerLog.Ready(_logger, pool.Name, vm.Name, seconds);
+        var seconds = await VmStatistics.RecordBootAsync(_inventory, pool, name, cloned, now, cancellationToken);
+        ManagerLog.Ready(_logger, pool.Name, name, seconds);
         _metrics?.TimeToReady(pool.Name, seconds);
         return true;
     }

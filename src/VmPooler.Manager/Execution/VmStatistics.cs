@@ -7,10 +7,11 @@ namespace VmPooler.Manager.Execution;
 internal static class VmStatistics
 {
     /// <summary>Records how long a VM took from the start of its clone to passing its ready check; returns the seconds.</summary>
-    public static async Task<double> RecordBootAsync(IInventory inventory, PoolOptions pool, VmRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<double> RecordBootAsync(
+        IInventory inventory, PoolOptions pool, string name, DateTimeOffset? cloned, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var seconds = Math.Round((now - (vm.GetTime(VmFields.Clone) ?? now)).TotalSeconds, 2);
-        await inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, vm.Name, seconds, now, cancellationToken);
+        var seconds = Math.Round((now - (cloned ?? now)).TotalSeconds, 2);
+        await inventory.RecordDurationAsync(DurationKind.Boot, pool.Name, name, seconds, now, cancellationToken);
         return seconds;
     }
 }

@@ -159,14 +159,26 @@ public sealed partial class QemuProvider : IVmProvider
 
         var files = new VmFiles(VmDirectory(pool.Name, vmName));
         var record = ReadRecord(files);
+        var liveness = Directory.Exists(files.Directory) ? Liveness(files) : (VmLiveness?)null;
+        switch (liveness)
+        {
+            case null:
+                return ReadyCheckResult.NotReady($"qemu provider: no VM '{vmName}' in pool '{pool.Name}'");
+            case VmLiveness.Dead:
+                // No QEMU runs it and none is starting it (the manager that cloned it died, or QEMU did): it can never
+                // become ready, so the manager replaces it at once instead of waiting for the pool's timeout.
+                return ReadyCheckResult.CloneAbandoned(record is null
+                    ? $"qemu provider: the clone of '{vmName}' did not finish (no QEMU process, nothing creating it)"
+                    : $"qemu provider: the QEMU process of '{vmName}' is gone");
+            case VmLiveness.Creating:
+                return ReadyCheckResult.NotReady($"qemu provider: '{vmName}' is still being created");
+            default:
+                break;
+        }
+
         if (record is null)
         {
             return ReadyCheckResult.NotReady($"qemu provider: no VM '{vmName}' in pool '{pool.Name}'");
-        }
-
-        if (Liveness(files) != VmLiveness.Running)
-        {
-            return ReadyCheckResult.NotReady("the QEMU process is not running");
         }
 
         var problem = await GuestProbe.SshBannerProblemAsync(record.Ip, record.SshPort, TimeSpan.FromSeconds(3), _time, cancellationToken);

@@ -32,8 +32,8 @@ local function enter(state, name)
 end
 
 local function set_pairs(key, from)
-  for i = from, #ARGV, 2 do
-    redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+  if from < #ARGV then
+    redis.call('HSET', key, unpack(ARGV, from))
   end
 end
 

@@ -1,3 +1,4 @@
+-- ARGV: 3 'completed' to append the names of the completed VMs after the six counts (the manager's event path).
 -- Pending VMs whose clone has not finished (no clone_time yet) are "cloning"; those cloned for an on-demand request
 -- (a non-empty request_id) do not count towards the pool's size. A pool has few pending VMs (bounded by task_limit).
 local cloning, ondemand = 0, 0
@@ -10,7 +11,7 @@ for _, name in ipairs(redis.call('SMEMBERS', K_PENDING)) do
     ondemand = ondemand + 1
   end
 end
-return {
+local result = {
   redis.call('SCARD', K_PENDING),
   redis.call('ZCARD', K_READY),
   redis.call('SCARD', K_RUNNING),
@@ -18,3 +19,9 @@ return {
   cloning,
   ondemand,
 }
+if ARGV[3] == 'completed' and result[4] > 0 then
+  for _, name in ipairs(redis.call('SMEMBERS', K_COMPLETED)) do
+    result[#result + 1] = name
+  end
+end
+return result

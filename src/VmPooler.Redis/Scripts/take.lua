@@ -12,8 +12,9 @@ for i = 1, #ranged, 2 do
   local key = VM_PREFIX .. name
   taken[#taken + 1] = name
   taken[#taken + 1] = ranged[i + 1]
-  for _, field in ipairs({'checkout', 'token:token', 'token:user', 'lifetime'}) do
-    local v = redis.call('HGET', key, field)
+  local previous = redis.call('HMGET', key, 'checkout', 'token:token', 'token:user', 'lifetime')
+  for j = 1, 4 do
+    local v = previous[j]
     if v then taken[#taken + 1] = '1' .. v else taken[#taken + 1] = '0' end
   end
   redis.call('ZREM', K_READY, name)

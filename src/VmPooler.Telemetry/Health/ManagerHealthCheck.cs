@@ -24,14 +24,14 @@ internal sealed class ManagerHealthCheck(ManagerHeartbeat heartbeat, VmPoolerOpt
             return Task.FromResult(HealthCheckResult.Unhealthy("the pool manager loop is not running"));
         }
 
-        if (heartbeat.StandingBy)
-        {
-            return Task.FromResult(HealthCheckResult.Healthy("standing by: another manager holds the lease"));
-        }
-
         if (options.Pools.Count == 0)
         {
             return Task.FromResult(HealthCheckResult.Healthy("no pools to manage"));
+        }
+
+        if (heartbeat.StandingBy)
+        {
+            return Task.FromResult(HealthCheckResult.Healthy("standing by: this manager owns no pool now (other managers own them, or its labels select none)"));
         }
 
         if (heartbeat.LastPass is not { } last)

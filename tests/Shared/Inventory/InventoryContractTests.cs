@@ -603,7 +603,7 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         await inventory.CheckoutAsync([Item(PoolA)], new CheckoutContext(now, "secret-token", "alice", 12), None);
 
         var vm = (await inventory.GetVmAsync("vm1", None))!;
-        vm.GetTime(VmFields.Checkout).ShouldBe(now);
+        vm.View.CheckedOut.ShouldBe(now);
         vm.Get(VmFields.Token).ShouldBe("secret-token");
         vm.Get(VmFields.TokenUser).ShouldBe("alice");
         vm.Get(VmFields.Lifetime).ShouldBe("12");
@@ -619,7 +619,7 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         await inventory.CheckoutAsync([Item(PoolA)], new CheckoutContext(now), None);
 
         var vm = (await inventory.GetVmAsync("vm1", None))!;
-        vm.GetTime(VmFields.Checkout).ShouldBe(now);
+        vm.View.CheckedOut.ShouldBe(now);
         vm.Get(VmFields.Token).ShouldBeNull();
         vm.Get(VmFields.TokenUser).ShouldBeNull();
         vm.Get(VmFields.Lifetime).ShouldBeNull();
@@ -638,7 +638,7 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         foreach (var name in new[] { "a1", "b1" })
         {
             var vm = (await inventory.GetVmAsync(name, None))!;
-            vm.GetTime(VmFields.Checkout).ShouldBe(now);
+            vm.View.CheckedOut.ShouldBe(now);
             vm.Get(VmFields.Token).ShouldBe("tok");
             vm.Get(VmFields.TokenUser).ShouldBe("bob");
             vm.Get(VmFields.Lifetime).ShouldBe("3");
@@ -789,6 +789,30 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         counts[PoolA].ShouldBe(new PoolCounts(Pending: 2, Ready: 3, Running: 1, Completed: 1, Cloning: 1));
         counts[PoolB].ShouldBe(new PoolCounts(0, 1, 0, 0, 0));
         counts["unknown"].ShouldBe(default);
+    }
+
+    [Fact]
+    public async Task GetTallyAsync_CountsAndCompletedNames()
+    {
+        var inventory = Create();
+        await inventory.AddPendingAsync(PoolA, "cloning", Fields(), None);
+        await AddReadyAsync(inventory, PoolA, "r1", "r2");
+        await AddRunningAsync(inventory, PoolA, "u1");
+        await AddRunningAsync(inventory, PoolA, "u2");
+        await inventory.ReturnAsync("u1", None);
+        await inventory.AdoptDiscoveredAsync(PoolA, "c1", Fields(), None);
+        await AddReadyAsync(inventory, PoolB, "b1");
+
+        var tally = await inventory.GetTallyAsync(PoolA, None);
+        var other = await inventory.GetTallyAsync(PoolB, None);
+        var unknown = await inventory.GetTallyAsync("unknown", None);
+
+        tally.Counts.ShouldBe(new PoolCounts(Pending: 1, Ready: 2, Running: 1, Completed: 2, Cloning: 1));
+        tally.Completed.Order(StringComparer.Ordinal).ShouldBe(["c1", "u1"]);
+        other.Counts.ShouldBe(new PoolCounts(0, 1, 0, 0, 0));
+        other.Completed.ShouldBeEmpty();
+        unknown.Counts.ShouldBe(default);
+        unknown.Completed.ShouldBeEmpty();
     }
 
     [Fact]

@@ -84,6 +84,12 @@ public class ManagerIdentityOptionsTests(RedisFixtures redis, ITestOutputHelper 
                 },
                 "vmpooler answers GET /api/v3/managers",
                 TimeSpan.FromSeconds(60));
+
+            // Its label selects none of the (unlabelled) demo pools, so it owns none and makes no passes: ready all the same.
+            var ready = await vmpooler.Client.GetAsync("readyz");
+            var body = await ready.Content.ReadAsStringAsync();
+            ready.StatusCode.ShouldBe(HttpStatusCode.OK, body);
+            body.ShouldContain("owns no pool");
         }
         finally
         {

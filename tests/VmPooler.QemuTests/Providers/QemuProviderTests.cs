@@ -92,10 +92,32 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
         environment.KillAll(dir).ShouldBe(1);
         await AsyncTestHelpers.WaitUntilAsync(() => environment.QemuProcesses(dir).Count == 0, "the VM's QEMU is dead");
 
-        (await _provider.CheckVmReadyAsync(pool, "doomed", CancellationToken.None).DefaultTimeout()).IsReady.ShouldBeFalse();
+        var check = await _provider.CheckVmReadyAsync(pool, "doomed", CancellationToken.None).DefaultTimeout();
+        check.IsReady.ShouldBeFalse();
+        check.Abandoned.ShouldBeTrue("a pending VM without its QEMU can never become ready: the manager replaces it at once");
+        check.Error.ShouldBe("qemu provider: the QEMU process of 'doomed' is gone");
         (await _provider.GetVmAsync(pool, "doomed", CancellationToken.None).DefaultTimeout())!.PowerState.ShouldBe("PoweredOff");
         (await _provider.VmsInPoolAsync(pool, CancellationToken.None).DefaultTimeout()).ShouldNotContain("doomed");
         Directory.Exists(dir).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task CloneThatNeverStarted_AbandonedOnceNothingCreatesIt()
+    {
+        // What a manager that died mid-clone leaves: the VM's directory, no record, no QEMU, nobody creating it.
+        var pool = environment.Pool("warm");
+        var dir = _provider.VmDirectory("warm", "orphaned");
+        Directory.CreateDirectory(dir);
+
+        var young = await _provider.CheckVmReadyAsync(pool, "orphaned", CancellationToken.None).DefaultTimeout();
+        Directory.SetLastWriteTimeUtc(dir, TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-1));
+        var old = await _provider.CheckVmReadyAsync(pool, "orphaned", CancellationToken.None).DefaultTimeout();
+        var missing = await _provider.CheckVmReadyAsync(pool, "never", CancellationToken.None).DefaultTimeout();
+
+        young.ShouldBe(ReadyCheckResult.NotReady("qemu provider: 'orphaned' is still being created"), "another instance may be creating it");
+        old.Abandoned.ShouldBeTrue();
+        old.Error!.ShouldContain("did not finish");
+        missing.ShouldBe(ReadyCheckResult.NotReady("qemu provider: no VM 'never' in pool 'warm'"));
     }
 
     [Fact]

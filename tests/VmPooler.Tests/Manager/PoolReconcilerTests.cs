@@ -47,7 +47,7 @@ public class PoolReconcilerTests
         snapshot.Ready.Select(v => v.Name).Order().ShouldBe(h.Dummy.Vms.Select(v => v.Name).Order());
         foreach (var vm in snapshot.Ready)
         {
-            vm.GetTime(VmFields.Clone).ShouldBe(h.Time.GetUtcNow());
+            vm.View.Cloned.ShouldBe(h.Time.GetUtcNow());
             vm.Get(VmFields.CloneTime).ShouldNotBeNull();
             vm.Get(VmFields.Ip).ShouldBe("127.0.0.1");
             vm.Get(VmFields.Pool).ShouldBe(Pool);
@@ -66,6 +66,24 @@ public class PoolReconcilerTests
         await h.PassAsync();
 
         (await h.CountsAsync()).ShouldBe(new PoolCounts(Pending: 3, Ready: 0, Running: 0, Completed: 0, Cloning: 0));
+        // The first ready check failed, so the clone's own fields were written while it stays pending.
+        (await h.SnapshotAsync()).Pending.ShouldAllBe(v => v.View.Ip == "127.0.0.1" && v.View.CloneSeconds != null && v.View.Ready == null);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_PendingWithoutAddress_AddressReadWhenItBecomesReady()
+    {
+        // A manager that died between the clone and its first ready check left the VM pending without its address.
+        await using var h = new ReconcilerHarness(size: 1);
+        await h.CreateInProviderAsync("orphan");
+        await h.Memory.AddPendingAsync(Pool, "orphan", new Dictionary<string, string> { [VmFields.Clone] = VmTime.Format(h.Time.GetUtcNow()) }, CancellationToken.None);
+
+        await h.PassAsync();
+
+        var vm = (await h.VmAsync("orphan"))!;
+        vm.State.ShouldBe(VmState.Ready);
+        vm.View.Ip.ShouldBe("127.0.0.1");
+        h.Provider.Calls(nameof(h.Provider.CreateVmAsync)).ShouldBe(0);
     }
 
     [Fact]
@@ -225,9 +243,9 @@ public class PoolReconcilerTests
         (await h.CountsAsync()).ShouldBe(new PoolCounts(0, 1, 0, 0));
         var vm = (await h.VmAsync(name))!;
         vm.State.ShouldBe(VmState.Ready);
-        vm.GetTime(VmFields.Ready).ShouldBe(now);
-        vm.GetTime(VmFields.Check).ShouldBe(now);
-        vm.GetTime(VmFields.Clone).ShouldBe(cloneTime);
+        vm.View.Ready.ShouldBe(now);
+        vm.View.Checked.ShouldBe(now);
+        vm.View.Cloned.ShouldBe(cloneTime);
         var boots = await h.Memory.GetDurationsAsync(DurationKind.Boot, DateOnly.FromDateTime(now.UtcDateTime), CancellationToken.None);
         boots[$"{Pool}:{name}"].ShouldBe(30);
         (await h.Memory.GetLastBootAsync(CancellationToken.None))[Pool].ShouldBe(now);
@@ -297,7 +315,7 @@ public class PoolReconcilerTests
         await h.IdleAsync();
         vm = (await h.VmAsync(name))!;
         vm.State.ShouldBeNull();
-        vm.GetTime(VmFields.Destroy).ShouldNotBeNull();
+        vm.View.Destroyed.ShouldNotBeNull();
         h.ProviderHas(name).ShouldBeFalse();
         h.Dummy.Vms.Count.ShouldBe(1);
     }
@@ -465,7 +483,7 @@ public class PoolReconcilerTests
         result.DidWork.ShouldBeTrue();
         var vm = (await h.VmAsync(name))!;
         vm.State.ShouldBeNull();
-        vm.GetTime(VmFields.Destroy).ShouldBe(h.Time.GetUtcNow());
+        vm.View.Destroyed.ShouldBe(h.Time.GetUtcNow());
         h.ProviderHas(name).ShouldBeFalse();
         h.Log.Count(EventIds.ReadyExpired).ShouldBe(1);
         var snapshot = await h.SnapshotAsync();
@@ -496,7 +514,7 @@ public class PoolReconcilerTests
 
         var vm = (await h.VmAsync("vm-r"))!;
         vm.State.ShouldBe(VmState.Ready);
-        vm.GetTime(VmFields.Check).ShouldBe(h.Time.GetUtcNow());
+        vm.View.Checked.ShouldBe(h.Time.GetUtcNow());
         h.Provider.Calls(nameof(h.Provider.CheckVmReadyAsync)).ShouldBe(1);
     }
 
@@ -579,7 +597,7 @@ public class PoolReconcilerTests
 
         var vm = (await h.VmAsync("vm-r"))!;
         vm.State.ShouldBeNull();
-        vm.GetTime(VmFields.Destroy).ShouldBe(h.Time.GetUtcNow());
+        vm.View.Destroyed.ShouldBe(h.Time.GetUtcNow());
         h.Provider.Calls(nameof(h.Provider.DestroyVmAsync)).ShouldBe(0);
     }
 
@@ -723,7 +741,7 @@ public class PoolReconcilerTests
 
         var vm = (await h.VmAsync("vm-c")).ShouldNotBeNull();
         vm.State.ShouldBeNull();
-        vm.GetTime(VmFields.Destroy).ShouldBe(h.Time.GetUtcNow());
+        vm.View.Destroyed.ShouldBe(h.Time.GetUtcNow());
         h.ProviderHas("vm-c").ShouldBeFalse();
         h.Log.Count(EventIds.VmDestroyed).ShouldBe(1);
         (await h.CountsAsync()).ShouldBe(default);
