@@ -7,7 +7,7 @@ namespace VmPooler.Providers.Dummy;
 /// [min, max], where min defaults to the smaller of 1 s and max (so <c>createvm_max_time: 10</c> behaves as in the
 /// original: 1–10 s). Percentages are 0–100; 0 (the default) never fails.
 /// </summary>
-public sealed record DummyProviderOptions
+internal sealed record DummyProviderOptions
 {
     public TimeSpan CreateVmMinTime { get; init; }
     public TimeSpan CreateVmMaxTime { get; init; }

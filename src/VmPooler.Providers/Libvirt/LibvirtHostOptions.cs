@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.Libvirt;
 
 /// <summary>One host of a libvirt provider section.</summary>
-public sealed record LibvirtHostOptions
+internal sealed record LibvirtHostOptions
 {
     /// <summary>The libvirt URI, e.g. <c>qemu:///system</c> or <c>qemu+ssh://root@kvm1/system</c>.</summary>
     public required string Uri { get; init; }

@@ -7,7 +7,7 @@ namespace VmPooler.Providers.Libvirt;
 /// running) on every host of the provider; its first disk is a volume of a storage pool, on which each clone gets a
 /// qcow2 copy-on-write overlay.
 /// </summary>
-public sealed record LibvirtPoolOptions
+internal sealed record LibvirtPoolOptions
 {
     /// <summary>The template domain's name (the pool's <c>template</c>).</summary>
     public string Template { get; init; } = "";

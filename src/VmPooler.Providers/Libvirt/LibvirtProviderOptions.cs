@@ -8,7 +8,7 @@ namespace VmPooler.Providers.Libvirt;
 /// clone goes to the reachable host with the most free memory below <c>utilization_limit</c>. Pool keys
 /// (<see cref="LibvirtPoolOptions"/>) may be set here as defaults for the pools of this provider.
 /// </summary>
-public sealed record LibvirtProviderOptions
+internal sealed record LibvirtProviderOptions
 {
     public const int DefaultUtilizationLimit = 90;
     public const int DefaultMaxConcurrentPerHost = 4;

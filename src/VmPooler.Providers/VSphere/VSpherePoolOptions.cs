@@ -4,7 +4,7 @@ using VmPooler.Core.Configuration;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>The vSphere options of one pool (spec §5.2), parsed from the pool entry.</summary>
-public sealed record VSpherePoolOptions
+internal sealed record VSpherePoolOptions
 {
     /// <summary><c>template</c>: inventory path of the template under the datacenter's VM folder, e.g. <c>templates/debian-12</c>.</summary>
     public required string Template { get; init; }

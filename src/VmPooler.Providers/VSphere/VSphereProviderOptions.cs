@@ -7,7 +7,7 @@ namespace VmPooler.Providers.VSphere;
 /// original reads for vSphere (<c>create_linked_clones</c>, <c>create_folders</c>, <c>purge_unconfigured_resources</c>,
 /// host selection). Defaults are named constants.
 /// </summary>
-public sealed record VSphereProviderOptions
+internal sealed record VSphereProviderOptions
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan DefaultConnectionPoolTimeout = TimeSpan.FromSeconds(60);
