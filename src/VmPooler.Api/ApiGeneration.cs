@@ -7,7 +7,7 @@ namespace VmPooler.Api;
 /// <c>/api/v1</c> and the un-versioned routes answer with short hostnames plus a top-level <c>domain</c>, and
 /// <c>GET /vm/&lt;host&gt;</c> there reports <c>domain</c> instead of <c>fqdn</c>.
 /// </summary>
-public static class ApiGeneration
+internal static class ApiGeneration
 {
     public const string V3 = "/api/v3";
     public const string V2 = "/api/v2";

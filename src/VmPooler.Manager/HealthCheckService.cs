@@ -15,7 +15,7 @@ namespace VmPooler.Manager;
 /// serves <c>GET /api/v3/health</c> and, when configured, <c>/readyz</c> from it) and exports the
 /// <c>vmpooler_health.*</c> gauges.
 /// </summary>
-public sealed partial class HealthCheckService : BackgroundService
+internal sealed partial class HealthCheckService : BackgroundService
 {
     private readonly VmPoolerOptions _options;
     private readonly IInventory _inventory;

@@ -15,7 +15,7 @@ namespace VmPooler.Manager;
 /// Unlike the original (one task per queue every 5 s), every queued task is taken at once and run in parallel across
 /// VMs, in order for each VM.
 /// </summary>
-public sealed class ManagerJobs
+internal sealed class ManagerJobs
 {
     /// <summary>How long a ready on-demand request is kept (as the original: 30 days).</summary>
     public static readonly TimeSpan ReadyKeep = TimeSpan.FromDays(30);

@@ -10,7 +10,7 @@ namespace VmPooler.Manager;
 /// API process shows which provider is down (<c>/status</c>, the dashboard). The document expires after
 /// <see cref="TimeToLive"/> unless refreshed.
 /// </summary>
-public sealed partial class OperationsStatePublisher(ProviderBreakers breakers, IOperationsStateStore store, TimeProvider timeProvider, ILogger<OperationsStatePublisher> logger)
+internal sealed partial class OperationsStatePublisher(ProviderBreakers breakers, IOperationsStateStore store, TimeProvider timeProvider, ILogger<OperationsStatePublisher> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);

@@ -7,7 +7,7 @@ using VmPooler.Manager.Execution;
 namespace VmPooler.Manager;
 
 /// <summary>The manager's loops: full passes from the work queue, executor signals, global jobs and on-demand clones.</summary>
-public sealed partial class PoolManagerService
+internal sealed partial class PoolManagerService
 {
     private async Task WorkAsync(CancellationToken stoppingToken)
     {

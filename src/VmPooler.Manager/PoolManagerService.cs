@@ -17,7 +17,7 @@ namespace VmPooler.Manager;
 /// and is retried with back-off when the provider fails. Global jobs (queued VM tasks, pool resets, history) run in the
 /// one manager holding the global lease; every manager starts the on-demand clones of the pools it owns.
 /// </summary>
-public sealed partial class PoolManagerService : BackgroundService
+internal sealed partial class PoolManagerService : BackgroundService
 {
     private readonly VmPoolerOptions _options;
     private readonly IInventory _inventory;

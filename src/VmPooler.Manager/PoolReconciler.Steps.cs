@@ -9,7 +9,7 @@ using VmPooler.Manager.Planning;
 namespace VmPooler.Manager;
 
 /// <summary>The steps of a full pass: each carries out one part of the plan against the inventory and the executor.</summary>
-public sealed partial class PoolReconciler
+internal sealed partial class PoolReconciler
 {
     /// <summary>Carries out a plan in order; what the checks found changes the pool's counts.</summary>
     private async Task<PassOutcome> ApplyAsync(PoolOptions pool, PoolTimings timings, PoolPlan plan, CancellationToken cancellationToken)

@@ -20,7 +20,7 @@ namespace VmPooler.Manager;
 /// provider (TTLs, lifetimes, leaks, phantoms). Decisions come from <see cref="PoolPlanner"/>; the provider work runs
 /// in the <see cref="VmExecutor"/>.
 /// </summary>
-public sealed partial class PoolReconciler : IAsyncDisposable
+internal sealed partial class PoolReconciler : IAsyncDisposable
 {
     private const int CheckParallelism = 16;
 
@@ -203,7 +203,7 @@ public sealed partial class PoolReconciler : IAsyncDisposable
 }
 
 /// <summary>The outcome of one pass: whether it changed anything, whether VMs are still pending, or why it failed.</summary>
-public sealed record PassResult(bool DidWork, bool HasPending, string? ProviderError)
+internal sealed record PassResult(bool DidWork, bool HasPending, string? ProviderError)
 {
     public static PassResult ProviderFailed(string error) => new(false, false, error);
 }

@@ -13,7 +13,7 @@ namespace VmPooler.Manager;
 /// used to start another full pass as soon as the last one ended (hundreds per second per pool on Redis, each reading
 /// every VM of the pool); events that arrive sooner coalesce into one pass at the end of the interval.
 /// </summary>
-public sealed class PoolWorkQueue : IDisposable
+internal sealed class PoolWorkQueue : IDisposable
 {
     // One signal per entry written to either lane (under _gate); a reader takes a signal, then the first live entry of
     // the urgent lane, else of the due lane. Entries can go stale (a due pool promoted to urgent, handed out from

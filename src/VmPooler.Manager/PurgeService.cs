@@ -18,7 +18,7 @@ namespace VmPooler.Manager;
 /// reconciler finds it in the provider as unknown and destroys it afresh. With <c>purge_dry_run</c> it only logs what it
 /// would do. Counted as <c>vmpooler_purge.&lt;state&gt;.&lt;pool&gt;</c> (and <c>vmpooler_purge_dry_run…</c>).
 /// </summary>
-public sealed partial class PurgeService : BackgroundService
+internal sealed partial class PurgeService : BackgroundService
 {
     /// <summary>Set on a VM the purge moved to completed: its completed age counts from then.</summary>
     public const string PurgedAtField = "purged_at";

@@ -25,37 +25,38 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
         IReadOnlyDictionary<string, object?>? globalConfig = null,
         GlobalOptions? global = null)
     {
-        var errors = new List<string>();
+        var reader = new ConfigReader();
+        var section = reader.Section(provider.Settings, $"providers.{provider.Name}");
         switch (provider.ProviderClass.ToLowerInvariant())
         {
             case Dummy:
-                DummyProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
+                DummyProviderOptions.Parse(section);
                 break;
             case VSphere:
-                ValidateVSphere(provider, pools, globalConfig, global, errors);
+                ValidateVSphere(provider, pools, globalConfig, global, reader);
                 break;
             case Qemu:
-                var qemu = QemuProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
+                var qemu = QemuProviderOptions.Parse(section);
                 foreach (var (index, pool) in pools)
                 {
-                    QemuPoolOptions.Parse(pool.Template, pool.Settings, qemu.PoolDefaults, $"pools[{index}]", errors);
+                    QemuPoolOptions.Parse(pool.Template, reader.Section(pool.Settings, PoolPath(index)), qemu.PoolDefaults);
                 }
 
                 break;
             case Libvirt:
-                var libvirt = LibvirtProviderOptions.Parse(provider.Settings, $"providers.{provider.Name}", errors);
+                var libvirt = LibvirtProviderOptions.Parse(section);
                 foreach (var (index, pool) in pools)
                 {
-                    LibvirtPoolOptions.Parse(pool, libvirt.PoolDefaults, $"pools[{index}]", errors);
+                    LibvirtPoolOptions.Parse(pool, libvirt.PoolDefaults, reader.Section(pool.Settings, PoolPath(index)));
                 }
 
                 break;
             default:
-                errors.Add($"providers.{provider.Name}.provider_class: unknown provider class \"{provider.ProviderClass}\" (known: {string.Join(", ", KnownClasses)})");
+                section.Error("provider_class", $"unknown provider class \"{provider.ProviderClass}\" (known: {string.Join(", ", KnownClasses)})");
                 break;
         }
 
-        return errors;
+        return reader.Errors;
     }
 
     public IVmProvider Create(ProviderOptions provider, VmPoolerOptions options)
@@ -84,16 +85,16 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
         IReadOnlyList<(int Index, PoolOptions Pool)> pools,
         IReadOnlyDictionary<string, object?>? globalConfig,
         GlobalOptions? global,
-        List<string> errors)
+        ConfigReader reader)
     {
         // The :config: settings the provider reads (manage_host_selection, utilization_limit, create_linked_clones, …)
         // are checked here, so a bad one is a load error naming its key rather than a failure when the provider starts.
-        VSphereProviderOptions.Parse(provider, globalConfig, global, pools.Count, errors);
+        VSphereProviderOptions.Parse(provider, globalConfig, global, pools.Count, reader);
         var folders = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (index, pool) in pools)
         {
-            var path = $"pools[{index}]";
-            var parsed = VSpherePoolOptions.Parse(pool, path, errors);
+            var section = reader.Section(pool.Settings, PoolPath(index));
+            var parsed = VSpherePoolOptions.Parse(pool, section);
             if (parsed.Folder.Length == 0)
             {
                 continue;
@@ -102,7 +103,7 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
             var key = (parsed.Datacenter ?? "") + "|" + parsed.Folder;
             if (folders.TryGetValue(key, out var other))
             {
-                errors.Add($"{path}.folder: \"{parsed.Folder}\" is also the folder of pools[{other}]; every VM in a folder belongs to its pool, so each vSphere pool needs its own");
+                section.Error("folder", $"\"{parsed.Folder}\" is also the folder of pools[{other}]; every VM in a folder belongs to its pool, so each vSphere pool needs its own");
             }
             else
             {
@@ -110,6 +111,8 @@ public sealed class ProviderFactory(TimeProvider timeProvider, ILoggerFactory? l
             }
         }
     }
+
+    private static string PoolPath(int index) => ConfigReader.Item("pools", index);
 
     private VSphereProvider CreateVSphere(ProviderOptions provider, VmPoolerOptions options, List<string> errors)
     {

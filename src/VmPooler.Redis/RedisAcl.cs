@@ -5,7 +5,7 @@ namespace VmPooler.Redis;
 /// <c>key_prefix</c>, and only the commands the client and the scripts send. docs/configuration.md shows it; the ACL
 /// test runs the whole inventory contract suite as a user with exactly these rules.
 /// </summary>
-public static class RedisAcl
+internal static class RedisAcl
 {
     /// <summary>Commands the client sends on connecting and for pub/sub, transactions and durability.</summary>
     public static readonly IReadOnlyList<string> ClientCommands =

@@ -12,7 +12,7 @@ namespace VmPooler.Redis;
 /// slot that adds, drops entries older than <c>dlq_ttl</c>, keeps the newest <c>dlq_max_entries</c> and sets the key to
 /// expire after <c>dlq_ttl</c>.
 /// </summary>
-public sealed class RedisDeadLetterQueue(RedisConnection connection, OperationsOptions options, TimeProvider timeProvider) : IDeadLetterQueue
+internal sealed class RedisDeadLetterQueue(RedisConnection connection, OperationsOptions options, TimeProvider timeProvider) : IDeadLetterQueue
 {
     private const string AddScript = """
         redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])

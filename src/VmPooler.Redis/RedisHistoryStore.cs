@@ -10,7 +10,7 @@ namespace VmPooler.Redis;
 /// one pool carry the pool's hash tag, so each write is one script on one slot. Every write trims the buckets that fell
 /// out of retention and sets the keys to expire after it, so the history stays bounded even for removed pools.
 /// </summary>
-public sealed class RedisHistoryStore(RedisConnection connection, TimeProvider timeProvider) : IHistoryStore
+internal sealed class RedisHistoryStore(RedisConnection connection, TimeProvider timeProvider) : IHistoryStore
 {
     private static readonly string RecordScript = RedisConnection.LoadScript("history_record", withPrelude: false);
     private static readonly string ReadScript = RedisConnection.LoadScript("history_read", withPrelude: false);

@@ -7,7 +7,7 @@ namespace VmPooler.Redis;
 /// Operations state in Redis: one string per document, <c>&lt;prefix&gt;:{ops}:&lt;name&gt;</c>, set with an expiry
 /// (upstream keeps its health in <c>vmpooler__health</c> with EXPIRE 3600; ours expires sooner unless refreshed).
 /// </summary>
-public sealed class RedisOperationsStateStore(RedisConnection connection, TimeProvider timeProvider) : IOperationsStateStore
+internal sealed class RedisOperationsStateStore(RedisConnection connection, TimeProvider timeProvider) : IOperationsStateStore
 {
     public RedisKey Key(string name) => $"{connection.Keys.Prefix}:{{ops}}:{name}";
 

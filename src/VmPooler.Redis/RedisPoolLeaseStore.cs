@@ -16,7 +16,7 @@ namespace VmPooler.Redis;
 /// expired are pruned when the registry is read. Changes are announced on a pub/sub channel. Every operation is
 /// bounded by <c>redis.operation_timeout</c> and reports an unreachable Redis as <see cref="InventoryUnavailableException"/>.
 /// </summary>
-public sealed partial class RedisPoolLeaseStore(RedisConnection connection, TimeProvider timeProvider, ILogger<RedisPoolLeaseStore> logger)
+internal sealed partial class RedisPoolLeaseStore(RedisConnection connection, TimeProvider timeProvider, ILogger<RedisPoolLeaseStore> logger)
     : IPoolLeaseStore
 {
     private static readonly string LeaseScript = RedisConnection.LoadScript("pool_lease", withPrelude: false);

@@ -114,7 +114,7 @@ public sealed class RedisTokenStore(RedisConnection connection, TimeProvider tim
 }
 
 /// <summary>The disk/snapshot/revert task queue as a Redis list (RPUSH, LPOP).</summary>
-public sealed class RedisVmTaskQueue(RedisConnection connection, TimeProvider timeProvider) : IVmTaskQueue
+internal sealed class RedisVmTaskQueue(RedisConnection connection, TimeProvider timeProvider) : IVmTaskQueue
 {
     public Task EnqueueAsync(VmTask task, CancellationToken cancellationToken)
         => connection.GuardAsync(() => connection.Database.ListRightPushAsync(connection.Keys.Tasks, task.Serialize()), timeProvider, cancellationToken);

@@ -3,20 +3,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using VmPooler.Api;
-using VmPooler.Api.Auth;
 using VmPooler.Api.Http;
+using VmPooler.Core;
 using VmPooler.Core.Configuration;
-using VmPooler.Core.History;
-using VmPooler.Core.Inventory;
 using VmPooler.Core.Leases;
-using VmPooler.Core.Metrics;
-using VmPooler.Core.OnDemand;
-using VmPooler.Core.Operations;
-using VmPooler.Core.Providers;
-using VmPooler.Core.Tokens;
 using VmPooler.Manager;
 using VmPooler.Providers;
 using VmPooler.Redis;
@@ -107,125 +99,26 @@ public static class VmPoolerApplication
         return app;
     }
 
-    /// <summary>Registers everything a role needs.</summary>
+    /// <summary>Registers everything a role needs: one composition root per layer.</summary>
     public static IServiceCollection AddVmPooler(IServiceCollection services, VmPoolerOptions options, VmPoolerRole role, ManagerIdentity? managerIdentity = null)
     {
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(options);
-        services.TryAddSingleton(managerIdentity ?? ManagerIdentityArguments.Create(null, [], System.Net.Dns.GetHostName(), options.Source));
-        services.AddVmPoolerTelemetry(
-            options,
-            runsManager: role != VmPoolerRole.Api,
-            TelemetryExtensions.ServiceName(options, role == VmPoolerRole.All ? null : role.ToString().ToLowerInvariant()));
+        services.AddVmPoolerCore(options);
         if (options.Redis is { } redis)
         {
-            services.TryAddSingleton(sp => RedisConnection.Connect(redis, sp.GetRequiredService<ILogger<RedisConnection>>()));
-            services.TryAddSingleton<RedisInventory>();
-            services.TryAddSingleton<IInventory>(sp => sp.GetRequiredService<RedisInventory>());
-            services.TryAddSingleton<IManagerLease>(sp => sp.GetRequiredService<RedisInventory>());
-            services.TryAddSingleton<ITokenStore>(sp => new RedisTokenStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IVmTaskQueue>(sp => new RedisVmTaskQueue(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IPoolOverrideStore>(sp => new RedisPoolOverrideStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IOnDemandStore>(sp => new RedisOnDemandStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IHistoryStore>(sp => new RedisHistoryStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IPoolLeaseStore>(sp => ActivatorUtilities.CreateInstance<RedisPoolLeaseStore>(sp));
-            services.TryAddSingleton<IDeadLetterQueue>(sp => new RedisDeadLetterQueue(sp.GetRequiredService<RedisConnection>(), options.Operations, sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IOperationsStateStore>(sp => new RedisOperationsStateStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
-        }
-        else
-        {
-            services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IManagerLease, ProcessLocalLease>();
-            services.TryAddSingleton<ITokenStore, MemoryTokenStore>();
-            services.TryAddSingleton<IVmTaskQueue, MemoryVmTaskQueue>();
-            services.TryAddSingleton<IPoolOverrideStore, MemoryPoolOverrideStore>();
-            services.TryAddSingleton<IOnDemandStore>(sp => new MemoryOnDemandStore(sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
-            services.TryAddSingleton<IPoolLeaseStore>(sp => new MemoryPoolLeaseStore(sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IDeadLetterQueue>(sp => new MemoryDeadLetterQueue(options.Operations, sp.GetRequiredService<TimeProvider>()));
-            services.TryAddSingleton<IOperationsStateStore>(sp => new MemoryOperationsStateStore(sp.GetRequiredService<TimeProvider>()));
+            services.AddRedisInventory(redis);
         }
 
-        services.TryAddSingleton(sp => new ApiStores(
-            sp.GetRequiredService<ITokenStore>(),
-            sp.GetRequiredService<IVmTaskQueue>(),
-            sp.GetRequiredService<IPoolOverrideStore>(),
-            sp.GetRequiredService<IOnDemandStore>(),
-            sp.GetRequiredService<IPoolLeaseStore>()));
-
+        var roleName = role == VmPoolerRole.All ? null : role.ToString().ToLowerInvariant();
+        services.AddVmPoolerTelemetry(options, runsManager: role != VmPoolerRole.Api, TelemetryExtensions.ServiceName(options, roleName));
         if (role != VmPoolerRole.Manager)
         {
-            services.AddSingleton<PoolDirectory>();
-            services.AddVmPoolerRateLimiting(options);
-            services.AddVmPoolerOpenApi();
-            if (options.Auth is { } auth)
-            {
-                services.TryAddSingleton(sp => Authenticators.Create(auth, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
-            }
-
-            // The API's inventory counts checkouts into the dashboard history.
-            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ApiServices>(
-                sp,
-                ActivatorUtilities.CreateInstance<CheckoutRecordingInventory>(sp, sp.GetRequiredService<IInventory>())));
+            services.AddVmPoolerApi(options);
         }
 
         if (role != VmPoolerRole.Api)
         {
-            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<DeadLetterRecorder>(sp));
-            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderBreakers>(sp));
-            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OperationsStatePublisher>(sp));
-            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<HealthCheckService>(sp));
-            services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
-            services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<PurgeService>(sp));
-            services.AddHostedService(sp => sp.GetRequiredService<PurgeService>());
-            services.TryAddSingleton<IVmProviderFactory>(sp => new ProviderFactory(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
-            services.TryAddSingleton<IReadOnlyList<IVmProvider>>(sp =>
-            {
-                var factory = sp.GetRequiredService<IVmProviderFactory>();
-                var used = options.Pools.Select(p => p.Provider).ToHashSet(StringComparer.Ordinal);
-                // Every provider goes through its circuit breaker and adaptive timeout (issue 14).
-                var breakers = sp.GetRequiredService<ProviderBreakers>();
-                return [.. options.Providers.Values.Where(p => used.Contains(p.Name)).Select(p => breakers.Wrap(factory.Create(p, options)))];
-            });
-            services.AddSingleton(sp => new PoolReconciler(
-                options,
-                sp.GetRequiredService<IInventory>(),
-                sp.GetRequiredService<IReadOnlyList<IVmProvider>>(),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<PoolReconciler>>(),
-                overrides: sp.GetRequiredService<IPoolOverrideStore>(),
-                onDemand: sp.GetRequiredService<IOnDemandStore>(),
-                metrics: sp.GetRequiredService<VmPoolerMetrics>(),
-                deadLetters: sp.GetRequiredService<DeadLetterRecorder>()));
-            services.AddSingleton(sp => new ManagerJobs(
-                options,
-                sp.GetRequiredService<IInventory>(),
-                sp.GetRequiredService<PoolReconciler>(),
-                sp.GetRequiredService<IReadOnlyList<IVmProvider>>(),
-                sp.GetRequiredService<IVmTaskQueue>(),
-                sp.GetRequiredService<IOnDemandStore>(),
-                sp.GetRequiredService<IPoolOverrideStore>(),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<ManagerJobs>>(),
-                sp.GetRequiredService<VmPoolerMetrics>()));
-            services.AddSingleton(sp => new PoolManagerService(
-                options,
-                sp.GetRequiredService<IInventory>(),
-                sp.GetRequiredService<PoolReconciler>(),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<PoolManagerService>>(),
-                sp.GetRequiredService<IManagerLease>(),
-                sp.GetRequiredService<ManagerJobs>(),
-                sp.GetRequiredService<ManagerHeartbeat>(),
-                new HistoryRecorder(
-                    [.. options.Pools.Select(p => p.Name)],
-                    sp.GetRequiredService<IInventory>(),
-                    sp.GetRequiredService<IHistoryStore>(),
-                    sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<ILogger<HistoryRecorder>>()),
-                sp.GetService<IPoolLeaseStore>(),
-                sp.GetService<ManagerIdentity>()));
-            services.AddHostedService(sp => sp.GetRequiredService<PoolManagerService>());
+            services.AddVmPoolerProviders(options);
+            services.AddVmPoolerManager(options, managerIdentity);
         }
 
         return services;

@@ -4,7 +4,7 @@ using VmPooler.Core.Configuration;
 namespace VmPooler.Api.Auth;
 
 /// <summary>Builds the <see cref="IAuthenticator"/> for the configured <c>:auth:</c> provider.</summary>
-public static class Authenticators
+internal static class Authenticators
 {
     /// <summary>
     /// <c>dummy</c> → <see cref="DummyAuthenticator"/>, <c>ldap</c> → <see cref="LdapAuthenticator"/>; any other

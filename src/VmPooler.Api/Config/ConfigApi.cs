@@ -9,7 +9,7 @@ using VmPooler.Core.Inventory;
 namespace VmPooler.Api.Config;
 
 /// <summary>The read-only configuration routes <c>GET /config</c> and <c>GET /full_config</c> (spec §2.7).</summary>
-public static class ConfigApi
+internal static class ConfigApi
 {
     public static RouteGroupBuilder MapConfigApi(this RouteGroupBuilder api)
     {

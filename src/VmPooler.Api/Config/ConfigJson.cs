@@ -10,7 +10,7 @@ namespace VmPooler.Api.Config;
 /// a plain scalar (<c>3</c> a number, <c>true</c>/<c>yes</c> a boolean), as the original's parsed configuration has them;
 /// the tree does not keep quotes, so a quoted <c>'3'</c> also comes out as a number.
 /// </summary>
-public static partial class ConfigJson
+internal static partial class ConfigJson
 {
     /// <summary>What a secret's value is replaced with; the key stays so users can see the setting is there.</summary>
     public const string Redacted = "<redacted>";

@@ -17,7 +17,7 @@ namespace VmPooler.Api.Config;
 /// manager applies them on its next pass over the pool. Unlike the original, an alias or a malformed body is a 400,
 /// never a 500.
 /// </summary>
-public static class PoolConfigApi
+internal static class PoolConfigApi
 {
     /// <summary>The largest pool size the poolsize route accepts.</summary>
     private const int MaxPoolSize = 10_000;

@@ -11,7 +11,7 @@ namespace VmPooler.Api.Dashboard;
 /// (<c>/dashboard/stats/vmpooler/pool</c> and <c>…/running</c>), whose <c>history</c> comes from the built-in history
 /// instead of Graphite. Any other path under <c>/dashboard/</c> is a JSON 404.
 /// </summary>
-public static class DashboardApi
+internal static class DashboardApi
 {
     public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder endpoints)
     {

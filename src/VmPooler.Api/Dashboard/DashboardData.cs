@@ -14,7 +14,7 @@ namespace VmPooler.Api.Dashboard;
 /// times and checkouts. With <c>history</c>: the totals per minute over the last 24 hours and per hour over the last
 /// 7 days, and per day over the last 7 days the clone and boot times and checkouts.
 /// </summary>
-public static class DashboardData
+internal static class DashboardData
 {
     /// <summary>How many days (today included) the daily history covers.</summary>
     public const int Days = 7;

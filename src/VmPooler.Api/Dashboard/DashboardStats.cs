@@ -13,7 +13,7 @@ namespace VmPooler.Api.Dashboard;
 /// the original asked Graphite), each repeated <see cref="Repeat"/> times with gaps carrying the previous value, or
 /// <c>[current]</c> when nothing has been recorded yet.
 /// </summary>
-public static class DashboardStats
+internal static class DashboardStats
 {
     /// <summary>How often each datapoint is repeated (the original's Graphite handling).</summary>
     public const int Repeat = 8;

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace VmPooler.Api.Http;
 
 /// <summary>The input checks of spec §2.1, with its messages. Each returns null when the value is acceptable.</summary>
-public static partial class InputValidator
+internal static partial class InputValidator
 {
     public const int MaxHostnameLength = 253;
     public const int MaxPoolNameLength = 100;

@@ -9,7 +9,7 @@ namespace VmPooler.Api.Http;
 /// Reads a request body as JSON whatever its Content-Type says (vmfloaty labels its JSON as a form), with the limits
 /// of spec §2.1: at most 10 240 bytes, nesting depth at most 5, an object at the top. An empty body is <c>{}</c>.
 /// </summary>
-public static class RequestBody
+internal static class RequestBody
 {
     public const int MaxBytes = 10_240;
     public const int MaxDepth = 5;

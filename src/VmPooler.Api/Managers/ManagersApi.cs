@@ -13,7 +13,7 @@ namespace VmPooler.Api.Managers;
 /// in the inventory, the pools each owns, the labels that limit which pools it may own, and when it last renewed. Read
 /// from <see cref="IPoolLeaseStore"/>, so every API process shows the same list; an unreachable inventory is the usual 503.
 /// </summary>
-public static class ManagersApi
+internal static class ManagersApi
 {
     public static RouteGroupBuilder MapManagersApi(this RouteGroupBuilder api)
     {

@@ -17,7 +17,7 @@ namespace VmPooler.Api.OnDemand;
 /// The <c>/ondemandvm</c> routes (spec §2.6): a request for VMs that the manager clones for it, instead of taking them
 /// from the ready pool. The manager side is <c>OnDemandProvisioner</c>.
 /// </summary>
-public static partial class OnDemandApi
+internal static partial class OnDemandApi
 {
     /// <summary>How long a deleted request is kept (so its id stays taken and GET reports it deleted): 15 days, as the original.</summary>
     public static readonly TimeSpan DeletedKeep = TimeSpan.FromDays(15);

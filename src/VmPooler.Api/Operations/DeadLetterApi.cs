@@ -14,7 +14,7 @@ namespace VmPooler.Api.Operations;
 /// <c>GET /dlq[?pool=…&amp;offset=…&amp;limit=…]</c>: the dead-letter queue, newest first, paged (issue 14; upstream keeps
 /// it in Redis only). Also how <c>GET /vm/&lt;host&gt;</c> says why a VM failed.
 /// </summary>
-public static class DeadLetterApi
+internal static class DeadLetterApi
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;

@@ -14,7 +14,7 @@ namespace VmPooler.Api.Operations;
 /// report whatever its verdict (the verdict is the <c>status</c> field; <c>/readyz</c> is the probe); 200 with
 /// <c>"status": "unknown"</c> while none is stored (disabled, or no manager has evaluated yet).
 /// </summary>
-public static class HealthApi
+internal static class HealthApi
 {
     public static RouteGroupBuilder MapHealthApi(this RouteGroupBuilder api)
     {

@@ -9,7 +9,7 @@ using VmPooler.Core.Inventory;
 namespace VmPooler.Api.Status;
 
 /// <summary><c>/status</c>, <c>/poolstat</c> and <c>/totalrunning</c> (spec §2.8).</summary>
-public static class StatusApi
+internal static class StatusApi
 {
     public const string FullyArmed = "Battle station fully armed and operational.";
 

@@ -14,7 +14,7 @@ namespace VmPooler.Api.Status;
 /// of clone and boot durations and tag counts, read from the per-day data the manager and <c>PUT /vm</c> record
 /// (spec §8.4). Days are UTC days.
 /// </summary>
-public static partial class SummaryApi
+internal static partial class SummaryApi
 {
     /// <summary>The longest range one request may cover, so a hostile range cannot keep the server reading for ages.</summary>
     public const int MaxRangeDays = 366;

@@ -7,7 +7,7 @@ namespace VmPooler.Api.Status;
 /// boot durations (<c>pool:vm</c> → seconds), one day's tag index (<c>vm:tag</c> → value), and their totals over a range.
 /// Key orders follow the original so clients that compare bodies see the same shapes.
 /// </summary>
-public static class SummaryReport
+internal static class SummaryReport
 {
     /// <summary>The pool a duration key without <c>:</c> (or a tag key without <c>:</c>) is counted under.</summary>
     public const string Unknown = "unknown";

@@ -13,7 +13,7 @@ namespace VmPooler.Api.Tokens;
 /// The <c>/token</c> routes (spec §2.5). Tokens are stored only as SHA-256 hashes, so <c>GET /token</c> lists each token
 /// by its hint (first and last four characters) — the original listed tokens in clear, which we cannot and should not.
 /// </summary>
-public static class TokenApi
+internal static class TokenApi
 {
     public static RouteGroupBuilder MapTokenApi(this RouteGroupBuilder api)
     {

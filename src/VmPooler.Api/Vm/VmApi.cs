@@ -15,7 +15,7 @@ using VmPooler.Core.Metrics;
 namespace VmPooler.Api.Vm;
 
 /// <summary>The <c>/vm</c> routes: list pools, check out, look up, modify and return VMs (spec §2.3, §2.4).</summary>
-public static class VmApi
+internal static class VmApi
 {
     public const string TokenHeader = RequestAuth.TokenHeader;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace VmPooler.Core.Configuration;
 
 /// <summary>How a numeric option is bounded.</summary>
-internal enum NumberRule
+public enum NumberRule
 {
     /// <summary>Any finite number.</summary>
     Any,
@@ -20,8 +20,19 @@ internal enum NumberRule
 /// <c>"&lt;key path&gt;: &lt;what is wrong&gt;"</c> instead of stopping at the first one. Absent and null values read
 /// as null (the caller applies the default); a value of the wrong type reads as null and records an error.
 /// </summary>
-internal sealed class ConfigReader
+/// <remarks>
+/// The one reader of the vmpooler YAML format: Core's mapper and every provider read their settings through it
+/// (a provider through a <see cref="ConfigSection"/>), so one rule set holds everywhere. Keys match exactly (after the
+/// Ruby-symbol colon is stripped), as in the original. Booleans are <c>true</c>/<c>false</c>, also
+/// <c>yes</c>/<c>no</c>/<c>on</c>/<c>off</c>, in any case. Numbers are invariant-culture integers or decimals. A
+/// duration is a number of the unit its key documents (fractional allowed), typed as a <see cref="TimeSpan"/> here at
+/// the edge.
+/// </remarks>
+public sealed class ConfigReader
 {
+    /// <summary>The longest duration a <see cref="ReadSeconds"/> option accepts unless it says otherwise: 10⁷ s (about 115 days).</summary>
+    public const double MaxDurationSeconds = 1e7;
+
     private readonly List<string> _errors = [];
 
     /// <summary>Every problem recorded so far, in the order found.</summary>
@@ -49,6 +60,32 @@ internal sealed class ConfigReader
 
     /// <summary>Records problems that already name their key (e.g. from a provider factory).</summary>
     public void AddRange(IEnumerable<string> messages) => _errors.AddRange(messages);
+
+    /// <summary>The mapping <paramref name="map"/> at <paramref name="path"/>, read through this reader key by key.</summary>
+    public ConfigSection Section(IReadOnlyDictionary<string, object?> map, string path) => new(this, map, path);
+
+    /// <summary>Whether <paramref name="key"/> is present with a value other than null.</summary>
+    public static bool HasValue(IReadOnlyDictionary<string, object?> map, string key)
+        => map.TryGetValue(key, out var value) && value is not null;
+
+    /// <summary>
+    /// A required string: absent, null or blank records <c>"is required (<paramref name="what"/>)"</c> and reads as null.
+    /// </summary>
+    public string? ReadRequiredString(IReadOnlyDictionary<string, object?> map, string key, string path, string what)
+    {
+        var value = ReadString(map, key, path);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (value is not null || !HasValue(map, key))
+            {
+                Error(path, "is required (" + what + ")");
+            }
+
+            return null;
+        }
+
+        return value;
+    }
 
     /// <summary>A scalar string value.</summary>
     public string? ReadString(IReadOnlyDictionary<string, object?> map, string key, string path)
@@ -82,9 +119,12 @@ internal sealed class ConfigReader
             return number;
         }
 
-        var rule = max == int.MaxValue
-            ? string.Create(CultureInfo.InvariantCulture, $"must be an integer ≥ {min}")
-            : string.Create(CultureInfo.InvariantCulture, $"must be an integer between {min} and {max}");
+        var rule = (min, max) switch
+        {
+            (int.MinValue, int.MaxValue) => "must be an integer",
+            (_, int.MaxValue) => string.Create(CultureInfo.InvariantCulture, $"must be an integer ≥ {min}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"must be an integer between {min} and {max}"),
+        };
         Error(path, rule + " (got " + Describe(value) + ")");
         return null;
     }
@@ -121,6 +161,68 @@ internal sealed class ConfigReader
         return null;
     }
 
+    /// <summary>
+    /// A duration written as a number of seconds (fractional allowed) obeying <paramref name="rule"/> and at most
+    /// <paramref name="maxSeconds"/>.
+    /// </summary>
+    public TimeSpan? ReadSeconds(
+        IReadOnlyDictionary<string, object?> map, string key, string path, NumberRule rule, double maxSeconds = MaxDurationSeconds)
+    {
+        var value = Get(map, key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value is string text
+            && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            && double.IsFinite(seconds)
+            && seconds <= maxSeconds
+            && rule switch
+            {
+                NumberRule.Positive => seconds > 0,
+                NumberRule.NonNegative => seconds >= 0,
+                _ => seconds >= -maxSeconds,
+            })
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        var expected = rule switch
+        {
+            NumberRule.Positive => "must be a number of seconds > 0",
+            NumberRule.NonNegative => "must be a number of seconds ≥ 0",
+            _ => "must be a number of seconds",
+        };
+        if (maxSeconds < MaxDurationSeconds)
+        {
+            expected += string.Create(CultureInfo.InvariantCulture, $" and ≤ {maxSeconds}");
+        }
+
+        Error(path, expected + " (got " + Describe(value) + ")");
+        return null;
+    }
+
+    /// <summary>A percentage: a number from 0 to 100 (fractional allowed).</summary>
+    public double? ReadPercent(IReadOnlyDictionary<string, object?> map, string key, string path)
+    {
+        var value = Get(map, key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value is string text
+            && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            && number is >= 0 and <= 100)
+        {
+            return number;
+        }
+
+        Error(path, "must be a percentage from 0 to 100 (got " + Describe(value) + ")");
+        return null;
+    }
+
     /// <summary>A boolean: <c>true</c>/<c>false</c> (also YAML 1.1 <c>yes</c>/<c>no</c>/<c>on</c>/<c>off</c>), any case.</summary>
     public bool? ReadBool(IReadOnlyDictionary<string, object?> map, string key, string path)
     {
@@ -130,20 +232,22 @@ internal sealed class ConfigReader
             return null;
         }
 
-        if (value is string text)
+        if (value is string text && ParseBool(text) is { } flag)
         {
-            switch (text.Trim().ToUpperInvariant())
-            {
-                case "TRUE" or "YES" or "ON":
-                    return true;
-                case "FALSE" or "NO" or "OFF":
-                    return false;
-            }
+            return flag;
         }
 
         Error(path, "must be true or false (got " + Describe(value) + ")");
         return null;
     }
+
+    /// <summary>The boolean rule of <see cref="ReadBool"/> for a text already read: null when it is not a boolean.</summary>
+    public static bool? ParseBool(string text) => text.Trim().ToUpperInvariant() switch
+    {
+        "TRUE" or "YES" or "ON" => true,
+        "FALSE" or "NO" or "OFF" => false,
+        _ => null,
+    };
 
     /// <summary>A nested mapping.</summary>
     public Dictionary<string, object?>? ReadMapping(IReadOnlyDictionary<string, object?> map, string key, string path)
@@ -191,6 +295,35 @@ internal sealed class ConfigReader
                 return result;
             default:
                 Error(path, "must be a string or a list of strings (got " + Describe(value) + ")");
+                return null;
+        }
+    }
+
+    /// <summary>A mapping of names to string values (e.g. extra settings passed on as they are).</summary>
+    public List<KeyValuePair<string, string>>? ReadStringMap(IReadOnlyDictionary<string, object?> map, string key, string path)
+    {
+        var value = Get(map, key);
+        switch (value)
+        {
+            case null:
+                return null;
+            case Dictionary<string, object?> entries:
+                var result = new List<KeyValuePair<string, string>>(entries.Count);
+                foreach (var (name, item) in entries)
+                {
+                    if (item is string text)
+                    {
+                        result.Add(new KeyValuePair<string, string>(name, text));
+                    }
+                    else
+                    {
+                        Error(Child(path, name), "must be a string (got " + Describe(item) + ")");
+                    }
+                }
+
+                return result;
+            default:
+                Error(path, "must be a mapping of names to string values (got " + Describe(value) + ")");
                 return null;
         }
     }

@@ -8,7 +8,7 @@ namespace VmPooler.Core.Operations;
 /// provider that is down. The quick calls (listing, IP, lookup, ready check) get the adaptive time limit; clones,
 /// destroys, disks and snapshots keep the manager's own limits. A call the caller cancels counts neither way.
 /// </summary>
-public sealed class CircuitBreakingProvider(IVmProvider inner, CircuitBreaker breaker, AdaptiveTimeout timeout, TimeProvider timeProvider) : IVmProvider
+internal sealed class CircuitBreakingProvider(IVmProvider inner, CircuitBreaker breaker, AdaptiveTimeout timeout, TimeProvider timeProvider) : IVmProvider
 {
     public string Name => inner.Name;
 

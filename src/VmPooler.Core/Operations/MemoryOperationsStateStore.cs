@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace VmPooler.Core.Operations;
 
 /// <summary>The operations state of the embedded inventory (one process serves the API and runs the manager).</summary>
-public sealed class MemoryOperationsStateStore(TimeProvider timeProvider) : IOperationsStateStore
+internal sealed class MemoryOperationsStateStore(TimeProvider timeProvider) : IOperationsStateStore
 {
     private readonly ConcurrentDictionary<string, (string Json, DateTimeOffset Expires)> _documents = new(StringComparer.Ordinal);
 

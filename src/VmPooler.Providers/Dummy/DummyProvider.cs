@@ -14,7 +14,7 @@ namespace VmPooler.Providers.Dummy;
 /// file exists, and each such call is counted, so tests can measure how hard the manager hammers a dead provider; with
 /// <c>calm_file</c> no fault is injected while that file exists, so a test can let things settle before it checks them.
 /// </summary>
-public sealed class DummyProvider : IVmProvider
+internal sealed class DummyProvider : IVmProvider
 {
     private readonly DummyProviderOptions _options;
     private readonly TimeProvider _time;
@@ -326,7 +326,7 @@ public sealed class DummyProvider : IVmProvider
 }
 
 /// <summary>A VM held by the dummy provider.</summary>
-public sealed class DummyVm(string name, string pool, string template, DateTimeOffset createdAt)
+internal sealed class DummyVm(string name, string pool, string template, DateTimeOffset createdAt)
 {
     public string Name { get; } = name;
     public string Pool { get; } = pool;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using VmPooler.Core.Configuration;
 
 namespace VmPooler.Providers.Dummy;
@@ -8,7 +7,7 @@ namespace VmPooler.Providers.Dummy;
 /// [min, max], where min defaults to the smaller of 1 s and max (so <c>createvm_max_time: 10</c> behaves as in the
 /// original: 1–10 s). Percentages are 0–100; 0 (the default) never fails.
 /// </summary>
-public sealed record DummyProviderOptions
+internal sealed record DummyProviderOptions
 {
     public TimeSpan CreateVmMinTime { get; init; }
     public TimeSpan CreateVmMaxTime { get; init; }
@@ -60,69 +59,34 @@ public sealed record DummyProviderOptions
     /// <summary>Reads the options from a provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
     public static DummyProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
     {
-        TimeSpan Seconds(string key, TimeSpan? fallback = null)
+        var reader = new ConfigReader();
+        var options = Parse(reader.Section(settings, path));
+        ProviderSettings.CopyErrors(reader, errors);
+        return options;
+    }
+
+    /// <summary>Reads the options from a provider section; problems go to the section's reader.</summary>
+    public static DummyProviderOptions Parse(ConfigSection section)
+    {
+        TimeSpan Seconds(string key, TimeSpan? fallback = null) => section.Seconds(key, NumberRule.NonNegative) ?? fallback ?? TimeSpan.Zero;
+
+        double Percent(string key) => section.Percent(key) ?? 0;
+
+        string? AbsolutePath(string key)
         {
-            if (!settings.TryGetValue(key, out var raw) || raw is null)
-            {
-                return fallback ?? TimeSpan.Zero;
-            }
-
-            if (raw is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value < 1e6)
-            {
-                return TimeSpan.FromSeconds(value);
-            }
-
-            errors.Add($"{path}.{key}: must be a number of seconds ≥ 0 (got {Describe(raw)})");
-            return TimeSpan.Zero;
-        }
-
-        double Percent(string key)
-        {
-            if (!settings.TryGetValue(key, out var raw) || raw is null)
-            {
-                return 0;
-            }
-
-            if (raw is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 100)
+            var value = section.String(key);
+            if (value is null || (value.Length > 0 && Path.IsPathFullyQualified(value)))
             {
                 return value;
             }
 
-            errors.Add($"{path}.{key}: must be a percentage from 0 to 100 (got {Describe(raw)})");
-            return 0;
-        }
-
-        string? Path(string key)
-        {
-            if (!settings.TryGetValue(key, out var raw) || raw is null)
-            {
-                return null;
-            }
-
-            if (raw is string s && s.Length > 0 && System.IO.Path.IsPathFullyQualified(s))
-            {
-                return s;
-            }
-
-            errors.Add($"{path}.{key}: must be an absolute path (got {Describe(raw)})");
+            section.Error(key, "must be an absolute path (got " + ConfigReader.Describe(value) + ")");
             return null;
         }
 
         var createMax = Seconds("createvm_max_time");
         var bootMax = Seconds("boot_max_time");
-        int? seed = null;
-        if (settings.TryGetValue("seed", out var rawSeed) && rawSeed is not null)
-        {
-            if (rawSeed is string s && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
-            {
-                seed = parsed;
-            }
-            else
-            {
-                errors.Add($"{path}.seed: must be an integer (got {Describe(rawSeed)})");
-            }
-        }
-
+        var ip = section.String("ip");
         return new DummyProviderOptions
         {
             CreateVmMaxTime = createMax,
@@ -143,15 +107,13 @@ public sealed record DummyProviderOptions
             DestroyVmMaxTime = Seconds("destroyvm_max_time"),
             DestroyVmFailPercent = Percent("destroyvm_fail_percent"),
             VmsInPoolFailPercent = Percent("vms_in_pool_fail_percent"),
-            Ip = settings.TryGetValue("ip", out var ip) && ip is string ipText && ipText.Length > 0 ? ipText : "127.0.0.1",
-            Seed = seed,
-            StateDirectory = Path("state_dir"),
-            OutageFile = Path("outage_file"),
-            CalmFile = Path("calm_file"),
+            Ip = string.IsNullOrEmpty(ip) ? "127.0.0.1" : ip,
+            Seed = section.Int("seed"),
+            StateDirectory = AbsolutePath("state_dir"),
+            OutageFile = AbsolutePath("outage_file"),
+            CalmFile = AbsolutePath("calm_file"),
         };
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static string Describe(object raw) => raw is string s ? $"\"{s}\"" : raw.GetType().Name;
 }

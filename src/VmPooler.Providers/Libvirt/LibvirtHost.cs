@@ -118,7 +118,7 @@ internal sealed class LibvirtHost : IDisposable
                 throw new LibvirtConnectionException(error.Message, error.Code, error);
             }
 
-            if (LibvirtNative.virConnectSetKeepAlive(connection, _options.KeepAliveInterval, (uint)_options.KeepAliveCount) < 0)
+            if (LibvirtNative.virConnectSetKeepAlive(connection, (int)_options.KeepAliveInterval.TotalSeconds, (uint)_options.KeepAliveCount) < 0)
             {
                 // Local drivers (test:///) have no keep-alive; they cannot lose their peer either.
                 LibvirtNative.virResetLastError();

@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.Libvirt;
 
 /// <summary>One host of a libvirt provider section.</summary>
-public sealed record LibvirtHostOptions
+internal sealed record LibvirtHostOptions
 {
     /// <summary>The libvirt URI, e.g. <c>qemu:///system</c> or <c>qemu+ssh://root@kvm1/system</c>.</summary>
     public required string Uri { get; init; }
@@ -12,8 +12,8 @@ public sealed record LibvirtHostOptions
     /// </summary>
     public string Address { get; init; } = "127.0.0.1";
 
-    /// <summary>Seconds between keep-alive messages (0 disables them).</summary>
-    public int KeepAliveInterval { get; init; } = 5;
+    /// <summary><c>keepalive_interval</c> (whole seconds): the time between keep-alive messages (0 disables them). Default 5 s.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Unanswered keep-alives after which the connection is closed.</summary>
     public int KeepAliveCount { get; init; } = 3;

@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.Libvirt;
 
 /// <summary>How a clone is reached.</summary>
-public enum LibvirtNetwork
+internal enum LibvirtNetwork
 {
     /// <summary>
     /// QEMU user-mode networking with guest port 22 forwarded to a free port of the host (<c>forward_address</c>,

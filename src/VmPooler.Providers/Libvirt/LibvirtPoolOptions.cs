@@ -1,5 +1,4 @@
 using VmPooler.Core.Configuration;
-using VmPooler.Providers.VSphere;
 
 namespace VmPooler.Providers.Libvirt;
 
@@ -8,7 +7,7 @@ namespace VmPooler.Providers.Libvirt;
 /// running) on every host of the provider; its first disk is a volume of a storage pool, on which each clone gets a
 /// qcow2 copy-on-write overlay.
 /// </summary>
-public sealed record LibvirtPoolOptions
+internal sealed record LibvirtPoolOptions
 {
     /// <summary>The template domain's name (the pool's <c>template</c>).</summary>
     public string Template { get; init; } = "";
@@ -37,17 +36,25 @@ public sealed record LibvirtPoolOptions
     /// <summary>The options of <paramref name="pool"/> over the provider's defaults.</summary>
     public static LibvirtPoolOptions Parse(PoolOptions pool, LibvirtPoolOptions defaults, string path, ICollection<string> errors)
     {
-        var reader = new SettingsReader(pool.Settings, path, errors);
+        var configReader = new ConfigReader();
+        var parsed = Parse(pool, defaults, configReader.Section(pool.Settings, path));
+        ProviderSettings.CopyErrors(configReader, errors);
+        return parsed;
+    }
+
+    /// <summary>The options of <paramref name="pool"/> over the provider's defaults; problems go to the section's reader.</summary>
+    public static LibvirtPoolOptions Parse(PoolOptions pool, LibvirtPoolOptions defaults, ConfigSection reader)
+    {
         var parsed = ParseKeys(reader, defaults) with { Template = pool.Template };
         if (string.IsNullOrWhiteSpace(pool.Template))
         {
-            errors.Add($"{path}.template: is required (the name of the template domain to clone)");
+            reader.Error("template", "is required (the name of the template domain to clone)");
         }
 
         return parsed;
     }
 
-    internal static LibvirtPoolOptions ParseKeys(SettingsReader reader, LibvirtPoolOptions defaults)
+    internal static LibvirtPoolOptions ParseKeys(ConfigSection reader, LibvirtPoolOptions defaults)
     {
         var storagePool = reader.String("storage_pool") ?? defaults.StoragePool;
         if (string.IsNullOrWhiteSpace(storagePool))
@@ -67,7 +74,7 @@ public sealed record LibvirtPoolOptions
         };
     }
 
-    private static T Choice<T>(SettingsReader reader, string key, T fallback, params (string Name, T Value)[] choices)
+    private static T Choice<T>(ConfigSection reader, string key, T fallback, params (string Name, T Value)[] choices)
     {
         var text = reader.String(key);
         if (text is null)

@@ -4,7 +4,7 @@ using VmPooler.Providers.Libvirt.Native;
 
 namespace VmPooler.Providers.Libvirt;
 
-public sealed partial class LibvirtProvider
+internal sealed partial class LibvirtProvider
 {
     /// <summary>What a clone is assumed to need until it runs, when the pool does not set <c>memory</c>.</summary>
     private const ulong DefaultCloneMemory = 512UL << 20;

@@ -4,7 +4,7 @@ using VmPooler.Providers.Libvirt.Native;
 
 namespace VmPooler.Providers.Libvirt;
 
-public sealed partial class LibvirtProvider
+internal sealed partial class LibvirtProvider
 {
     public async Task<bool> CreateDiskAsync(PoolOptions pool, string vmName, int sizeGb, CancellationToken cancellationToken)
     {

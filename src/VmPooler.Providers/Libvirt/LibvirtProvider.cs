@@ -13,7 +13,7 @@ namespace VmPooler.Providers.Libvirt;
 /// a domain defined from the template's XML (new name, UUID, MACs, disk; vmpooler metadata naming its pool), then
 /// started. VMs are found by their metadata, so a restarted process finds every VM of a pool, leaked ones included.
 /// </summary>
-public sealed partial class LibvirtProvider : IVmProvider, IDisposable
+internal sealed partial class LibvirtProvider : IVmProvider, IDisposable
 {
     private readonly LibvirtProviderOptions _options;
     private readonly TimeProvider _time;

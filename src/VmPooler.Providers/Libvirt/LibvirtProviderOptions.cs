@@ -1,5 +1,5 @@
 using System.Net;
-using VmPooler.Providers.VSphere;
+using VmPooler.Core.Configuration;
 
 namespace VmPooler.Providers.Libvirt;
 
@@ -8,12 +8,14 @@ namespace VmPooler.Providers.Libvirt;
 /// clone goes to the reachable host with the most free memory below <c>utilization_limit</c>. Pool keys
 /// (<see cref="LibvirtPoolOptions"/>) may be set here as defaults for the pools of this provider.
 /// </summary>
-public sealed record LibvirtProviderOptions
+internal sealed record LibvirtProviderOptions
 {
     public const int DefaultUtilizationLimit = 90;
     public const int DefaultMaxConcurrentPerHost = 4;
     public const int DefaultForwardPortMin = 22200;
     public const int DefaultForwardPortMax = 22999;
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary><c>uri</c> or <c>uris</c> (a string or a list): the hosts. Default <c>qemu:///system</c>.</summary>
     public IReadOnlyList<LibvirtHostOptions> Hosts { get; init; } = [new() { Uri = "qemu:///system" }];
@@ -25,10 +27,10 @@ public sealed record LibvirtProviderOptions
     public int MaxConcurrentPerHost { get; init; } = DefaultMaxConcurrentPerHost;
 
     /// <summary><c>call_timeout</c> (seconds): the time limit of one libvirt call. Default 30.</summary>
-    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan CallTimeout { get; init; } = DefaultCallTimeout;
 
     /// <summary><c>start_timeout</c> (seconds): the time limit of starting a domain (QEMU launch). Default 120.</summary>
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan StartTimeout { get; init; } = DefaultStartTimeout;
 
     /// <summary><c>forward_address</c>: where forwarded SSH ports listen on each host. Default 127.0.0.1.</summary>
     public string ForwardAddress { get; init; } = "127.0.0.1";
@@ -42,14 +44,22 @@ public sealed record LibvirtProviderOptions
     /// <summary>Reads the provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
     public static LibvirtProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
     {
-        var reader = new SettingsReader(settings, path, errors);
+        var configReader = new ConfigReader();
+        var options = Parse(configReader.Section(settings, path));
+        ProviderSettings.CopyErrors(configReader, errors);
+        return options;
+    }
+
+    /// <summary>Reads the provider section; problems go to the section's reader, each naming its key.</summary>
+    public static LibvirtProviderOptions Parse(ConfigSection reader)
+    {
         var forwardAddress = reader.String("forward_address") ?? "127.0.0.1";
         if (!IPAddress.TryParse(forwardAddress, out var bind))
         {
             reader.Error("forward_address", $"must be an IP address (got \"{forwardAddress}\")");
         }
 
-        var keepAlive = reader.Int("keepalive_interval", 0, 3600) ?? 5;
+        var keepAlive = TimeSpan.FromSeconds(reader.Int("keepalive_interval", 0, 3600) ?? 5);
         var keepAliveCount = reader.Int("keepalive_count", 1, 100) ?? 3;
         var hosts = ParseHosts(reader, bind, forwardAddress, keepAlive, keepAliveCount);
         return new LibvirtProviderOptions
@@ -57,15 +67,15 @@ public sealed record LibvirtProviderOptions
             Hosts = hosts,
             UtilizationLimit = reader.Int("utilization_limit", 1, 100) ?? DefaultUtilizationLimit,
             MaxConcurrentPerHost = reader.Int("max_concurrent_per_host", 1, 256) ?? DefaultMaxConcurrentPerHost,
-            CallTimeout = reader.Seconds("call_timeout") ?? TimeSpan.FromSeconds(30),
-            StartTimeout = reader.Seconds("start_timeout") ?? TimeSpan.FromSeconds(120),
+            CallTimeout = reader.Seconds("call_timeout", NumberRule.Positive) ?? DefaultCallTimeout,
+            StartTimeout = reader.Seconds("start_timeout", NumberRule.Positive) ?? DefaultStartTimeout,
             ForwardAddress = forwardAddress,
             ForwardPorts = ParsePorts(reader),
             PoolDefaults = LibvirtPoolOptions.ParseKeys(reader, new LibvirtPoolOptions()),
         };
     }
 
-    private static List<LibvirtHostOptions> ParseHosts(SettingsReader reader, IPAddress? bind, string forwardAddress, int keepAlive, int keepAliveCount)
+    private static List<LibvirtHostOptions> ParseHosts(ConfigSection reader, IPAddress? bind, string forwardAddress, TimeSpan keepAlive, int keepAliveCount)
     {
         var uris = new List<(string Key, string Uri)>();
         if (reader.String("uri") is { } single)
@@ -107,7 +117,7 @@ public sealed record LibvirtProviderOptions
         return hosts;
     }
 
-    private static (int Min, int Max) ParsePorts(SettingsReader reader)
+    private static (int Min, int Max) ParsePorts(ConfigSection reader)
     {
         var text = reader.String("forward_ports");
         if (text is null)

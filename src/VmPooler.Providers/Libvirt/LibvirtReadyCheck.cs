@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.Libvirt;
 
 /// <summary>When a clone counts as ready.</summary>
-public enum LibvirtReadyCheck
+internal enum LibvirtReadyCheck
 {
     /// <summary>Its SSH server sends its banner (<c>SSH-</c>) on the VM's address and port. The default.</summary>
     Ssh,

@@ -787,7 +787,7 @@ public sealed partial class QemuProvider : IVmProvider
 }
 
 /// <summary>What <c>vm.json</c> in a VM's directory records, so any provider instance can answer for the VM.</summary>
-public sealed record VmRecord(
+internal sealed record VmRecord(
     string Name,
     string Pool,
     string Template,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using VmPooler.Core.Configuration;
 
 namespace VmPooler.Providers.Qemu;
 
@@ -22,6 +23,12 @@ public enum SshForward
 public sealed record QemuProviderOptions
 {
     public const string DefaultRunDir = "/var/tmp/vmpooler-qemu";
+
+    /// <summary>The default <see cref="BootTimeout"/>: 120 s.</summary>
+    public static readonly TimeSpan DefaultBootTimeout = TimeSpan.FromSeconds(120);
+
+    private static readonly TimeSpan MinBootTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxBootTimeout = TimeSpan.FromHours(1);
 
     /// <summary>
     /// <c>run_dir</c>: one directory per VM (<c>RUN_DIR/POOL/VM</c>) holding its overlay disk, QMP and serial sockets,
@@ -51,8 +58,8 @@ public sealed record QemuProviderOptions
     /// <summary><c>ssh_forward</c>: <c>port</c> (default) or <c>address</c>, see <see cref="SshForward"/>.</summary>
     public SshForward SshForward { get; init; } = SshForward.Port;
 
-    /// <summary><c>boot_timeout</c> (seconds): how long a clone may take to answer SSH before it fails. Default 120.</summary>
-    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary><c>boot_timeout</c> (seconds, 1 to 3600): how long a clone may take to answer SSH before it fails. Default 120.</summary>
+    public TimeSpan BootTimeout { get; init; } = DefaultBootTimeout;
 
     /// <summary>Defaults for the pools of this provider (the same keys as a pool).</summary>
     public QemuPoolOptions PoolDefaults { get; init; } = new();
@@ -60,30 +67,38 @@ public sealed record QemuProviderOptions
     /// <summary>Reads the provider section, collecting every problem (each naming its key) into <paramref name="errors"/>.</summary>
     public static QemuProviderOptions Parse(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
     {
-        var reader = new SettingsReader(settings, path, errors);
-        var runDir = reader.String("run_dir") ?? DefaultRunDir;
+        var reader = new ConfigReader();
+        var options = Parse(reader.Section(settings, path));
+        ProviderSettings.CopyErrors(reader, errors);
+        return options;
+    }
+
+    /// <summary>Reads the provider section; problems go to the section's reader, each naming its key.</summary>
+    public static QemuProviderOptions Parse(ConfigSection section)
+    {
+        var runDir = section.String("run_dir") ?? DefaultRunDir;
         if (!Path.IsPathFullyQualified(runDir))
         {
-            errors.Add($"{path}.run_dir: must be an absolute path (got \"{runDir}\")");
+            section.Error("run_dir", $"must be an absolute path (got \"{runDir}\")");
         }
         else if (runDir.Length > 60)
         {
-            errors.Add($"{path}.run_dir: is {runDir.Length} characters long; keep it under 60 so the VMs' Unix socket paths fit in 107 bytes");
+            section.Error("run_dir", $"is {runDir.Length} characters long; keep it under 60 so the VMs' Unix socket paths fit in 107 bytes");
         }
         else if (runDir.Contains(',', StringComparison.Ordinal) || runDir.Contains('\'', StringComparison.Ordinal))
         {
-            errors.Add($"{path}.run_dir: must not contain ',' or quotes (QEMU option syntax)");
+            section.Error("run_dir", "must not contain ',' or quotes (QEMU option syntax)");
         }
 
-        var configuredStateDir = reader.String("saved_state_dir");
+        var configuredStateDir = section.String("saved_state_dir");
         var savedStateDir = configuredStateDir ?? Path.Combine(runDir, "saved-states");
         if (configuredStateDir is not null && !Path.IsPathFullyQualified(configuredStateDir))
         {
-            errors.Add($"{path}.saved_state_dir: must be an absolute path (got \"{savedStateDir}\")");
+            section.Error("saved_state_dir", $"must be an absolute path (got \"{savedStateDir}\")");
         }
 
         var forward = SshForward.Port;
-        switch (reader.String("ssh_forward")?.ToLowerInvariant())
+        switch (section.String("ssh_forward")?.ToLowerInvariant())
         {
             case null:
             case "port":
@@ -92,7 +107,7 @@ public sealed record QemuProviderOptions
                 forward = SshForward.Address;
                 break;
             case { } other:
-                errors.Add($"{path}.ssh_forward: must be \"port\" (a free port on 127.0.0.1) or \"address\" (127.0.0.N:22) (got \"{other}\")");
+                section.Error("ssh_forward", $"must be \"port\" (a free port on 127.0.0.1) or \"address\" (127.0.0.N:22) (got \"{other}\")");
                 break;
         }
 
@@ -100,26 +115,39 @@ public sealed record QemuProviderOptions
         {
             RunDir = runDir,
             SavedStateDir = savedStateDir,
-            QemuBinary = reader.String("qemu_binary") ?? "qemu-system-x86_64",
-            QemuImgBinary = reader.String("qemu_img_binary") ?? "qemu-img",
-            MaxConcurrentBoots = reader.Integer("max_concurrent_boots", 1, 256) ?? Environment.ProcessorCount,
-            MaxConcurrentRestores = reader.Integer("max_concurrent_restores", 1, 1024) ?? 4 * Environment.ProcessorCount,
+            QemuBinary = section.String("qemu_binary") ?? "qemu-system-x86_64",
+            QemuImgBinary = section.String("qemu_img_binary") ?? "qemu-img",
+            MaxConcurrentBoots = section.Int("max_concurrent_boots", 1, 256) ?? Environment.ProcessorCount,
+            MaxConcurrentRestores = section.Int("max_concurrent_restores", 1, 1024) ?? 4 * Environment.ProcessorCount,
             SshForward = forward,
-            BootTimeout = TimeSpan.FromSeconds(reader.Number("boot_timeout", 1, 3600) ?? 120),
-            PoolDefaults = QemuPoolOptions.ParseKeys(reader, new QemuPoolOptions()),
+            BootTimeout = ReadBootTimeout(section) ?? DefaultBootTimeout,
+            PoolDefaults = QemuPoolOptions.ParseKeys(section, new QemuPoolOptions()),
         };
 
         if (ExecutableLookup.Find(options.QemuBinary) is null)
         {
-            errors.Add($"{path}.qemu_binary: \"{options.QemuBinary}\" not found; install the Debian package qemu-system-x86 (apt-get install qemu-system-x86)");
+            section.Error("qemu_binary", $"\"{options.QemuBinary}\" not found; install the Debian package qemu-system-x86 (apt-get install qemu-system-x86)");
         }
 
         if (ExecutableLookup.Find(options.QemuImgBinary) is null)
         {
-            errors.Add($"{path}.qemu_img_binary: \"{options.QemuImgBinary}\" not found; install the Debian package qemu-utils (apt-get install qemu-utils)");
+            section.Error("qemu_img_binary", $"\"{options.QemuImgBinary}\" not found; install the Debian package qemu-utils (apt-get install qemu-utils)");
         }
 
         return options;
+    }
+
+    /// <summary><c>boot_timeout</c>: seconds, from 1 to 3600.</summary>
+    private static TimeSpan? ReadBootTimeout(ConfigSection section)
+    {
+        var timeout = section.Seconds("boot_timeout", NumberRule.Positive, MaxBootTimeout.TotalSeconds);
+        if (timeout < MinBootTimeout)
+        {
+            section.Error("boot_timeout", $"must be at least {MinBootTimeout.TotalSeconds} s (got {timeout.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture)})");
+            return null;
+        }
+
+        return timeout;
     }
 }
 
@@ -207,38 +235,55 @@ public sealed record QemuPoolOptions
         string path,
         ICollection<string> errors)
     {
-        var options = ParseKeys(new SettingsReader(settings, path, errors), defaults);
+        var reader = new ConfigReader();
+        var options = Parse(template, reader.Section(settings, path), defaults);
+        ProviderSettings.CopyErrors(reader, errors);
+        return options;
+    }
+
+    /// <summary>Reads a pool's options over the provider's defaults; problems go to the section's reader.</summary>
+    public static QemuPoolOptions Parse(string template, ConfigSection section, QemuPoolOptions defaults)
+    {
+        var options = ParseKeys(section, defaults);
         var resolved = QemuTemplate.Resolve(template, out var problem);
         if (problem is not null)
         {
-            errors.Add($"{path}.template: {problem}");
+            section.Error("template", problem);
         }
 
         return options with { Template = resolved };
     }
 
-    private static SavedStateMode? ParseSavedState(SettingsReader reader)
+    /// <summary><c>saved_state</c>: shared, copy, or a boolean (true = shared, false = off) by the reader's boolean rule.</summary>
+    private static SavedStateMode? ParseSavedState(ConfigSection section)
     {
-        switch (reader.String("saved_state")?.ToLowerInvariant())
+        var text = section.String("saved_state");
+        switch (text?.Trim().ToLowerInvariant())
         {
             case null:
                 return null;
-            case "shared" or "true" or "yes" or "on":
+            case "shared":
                 return SavedStateMode.Shared;
             case "copy":
                 return SavedStateMode.Copy;
-            case "false" or "no" or "off":
+        }
+
+        switch (ConfigReader.ParseBool(text))
+        {
+            case true:
+                return SavedStateMode.Shared;
+            case false:
                 return SavedStateMode.Off;
-            case { } other:
-                reader.Error("saved_state", $"must be shared (clones map the saved RAM copy-on-write), copy (each clone copies it) or false (cold boots) (got \"{other}\")");
+            default:
+                section.Error("saved_state", $"must be shared (clones map the saved RAM copy-on-write), copy (each clone copies it) or false (cold boots) (got \"{text}\")");
                 return null;
         }
     }
 
-    internal static QemuPoolOptions ParseKeys(SettingsReader reader, QemuPoolOptions defaults)
+    internal static QemuPoolOptions ParseKeys(ConfigSection section, QemuPoolOptions defaults)
     {
         var machine = defaults.Machine;
-        switch (reader.String("machine")?.ToLowerInvariant())
+        switch (section.String("machine")?.ToLowerInvariant())
         {
             case null:
                 break;
@@ -252,12 +297,12 @@ public sealed record QemuPoolOptions
                 machine = QemuMachine.Microvm;
                 break;
             case { } other:
-                reader.Error("machine", $"must be pc, q35 or microvm (got \"{other}\")");
+                section.Error("machine", $"must be pc, q35 or microvm (got \"{other}\")");
                 break;
         }
 
         var accel = defaults.Accel;
-        switch (reader.String("accel")?.ToLowerInvariant())
+        switch (section.String("accel")?.ToLowerInvariant())
         {
             case null:
                 break;
@@ -271,19 +316,19 @@ public sealed record QemuPoolOptions
                 accel = QemuAccel.Tcg;
                 break;
             case { } other:
-                reader.Error("accel", $"must be auto, kvm or tcg (got \"{other}\")");
+                section.Error("accel", $"must be auto, kvm or tcg (got \"{other}\")");
                 break;
         }
 
         return defaults with
         {
-            MemoryMiB = reader.Integer("memory", 64, 1 << 20) ?? defaults.MemoryMiB,
-            Cpus = reader.Integer("cpus", 1, 64) ?? defaults.Cpus,
+            MemoryMiB = section.Int("memory", 64, 1 << 20) ?? defaults.MemoryMiB,
+            Cpus = section.Int("cpus", 1, 64) ?? defaults.Cpus,
             Machine = machine,
             Accel = accel,
-            SavedState = ParseSavedState(reader) ?? defaults.SavedState,
-            TcgTbSizeMiB = reader.Integer("tcg_tb_size", 1, 2048) ?? defaults.TcgTbSizeMiB,
-            KernelAppend = reader.String("kernel_append") ?? defaults.KernelAppend,
+            SavedState = ParseSavedState(section) ?? defaults.SavedState,
+            TcgTbSizeMiB = section.Int("tcg_tb_size", 1, 2048) ?? defaults.TcgTbSizeMiB,
+            KernelAppend = section.String("kernel_append") ?? defaults.KernelAppend,
         };
     }
 }
@@ -335,79 +380,6 @@ public sealed record QemuTemplate(string BaseImage, string? Kernel, string? Init
         return File.Exists(kernel)
             ? new QemuTemplate(image, kernel, File.Exists(initrd) ? initrd : null)
             : new QemuTemplate(image, null, null);
-    }
-}
-
-/// <summary>Reads typed values from a settings dictionary whose scalars are strings, recording errors by key.</summary>
-internal sealed class SettingsReader(IReadOnlyDictionary<string, object?> settings, string path, ICollection<string> errors)
-{
-    public void Error(string key, string message) => errors.Add($"{path}.{key}: {message}");
-
-    public string? String(string key)
-    {
-        if (!settings.TryGetValue(key, out var raw) || raw is null)
-        {
-            return null;
-        }
-
-        if (raw is string s)
-        {
-            return s;
-        }
-
-        Error(key, $"must be a string (got {raw.GetType().Name})");
-        return null;
-    }
-
-    public int? Integer(string key, int min, int max)
-    {
-        var text = String(key);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        Error(key, $"must be an integer from {min} to {max} (got \"{text}\")");
-        return null;
-    }
-
-    public double? Number(string key, double min, double max)
-    {
-        var text = String(key);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        Error(key, $"must be a number from {min} to {max} (got \"{text}\")");
-        return null;
-    }
-
-    public bool? Boolean(string key)
-    {
-        var text = String(key);
-        switch (text?.ToLowerInvariant())
-        {
-            case null:
-                return null;
-            case "true" or "yes" or "on" or "1":
-                return true;
-            case "false" or "no" or "off" or "0":
-                return false;
-            default:
-                Error(key, $"must be true or false (got \"{text}\")");
-                return null;
-        }
     }
 }
 

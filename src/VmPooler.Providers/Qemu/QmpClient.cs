@@ -10,7 +10,7 @@ namespace VmPooler.Providers.Qemu;
 /// connect, negotiate capabilities, run commands, dispose. Every step has a time limit on the injected clock, and
 /// asynchronous events are skipped while waiting for a command's answer.
 /// </summary>
-public sealed class QmpClient : IAsyncDisposable
+internal sealed class QmpClient : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;

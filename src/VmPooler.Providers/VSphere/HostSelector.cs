@@ -7,7 +7,7 @@ namespace VmPooler.Providers.VSphere;
 /// <c>host_selection_max_age</c>, then read again. Unlike the original, a host reporting 0 % (no statistics yet, as in
 /// a simulator) is not excluded.
 /// </summary>
-public sealed class HostSelector(int utilizationLimit, TimeSpan maxAge, TimeProvider timeProvider)
+internal sealed class HostSelector(int utilizationLimit, TimeSpan maxAge, TimeProvider timeProvider)
 {
     private readonly Dictionary<string, Ranking> _rankings = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();

@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>What host selection knows about one host of a clone target.</summary>
-public sealed record HostUsage
+internal sealed record HostUsage
 {
     public required MoRef Host { get; init; }
     public required string Name { get; init; }

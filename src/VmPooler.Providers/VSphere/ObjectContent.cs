@@ -4,7 +4,7 @@ using System.Xml.Linq;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>One object of a PropertyCollector answer: its reference and the properties asked for (absent when unset).</summary>
-public sealed class ObjectContent(MoRef obj, IReadOnlyDictionary<string, XElement> properties)
+internal sealed class ObjectContent(MoRef obj, IReadOnlyDictionary<string, XElement> properties)
 {
     public MoRef Obj { get; } = obj;
 

@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>The well-known objects of a vCenter (the parts of <c>ServiceContent</c> the provider uses).</summary>
-public sealed record ServiceContent(MoRef RootFolder, MoRef PropertyCollector, MoRef SearchIndex, MoRef SessionManager)
+internal sealed record ServiceContent(MoRef RootFolder, MoRef PropertyCollector, MoRef SearchIndex, MoRef SessionManager)
 {
     internal static ServiceContent Parse(XElement returnval)
     {

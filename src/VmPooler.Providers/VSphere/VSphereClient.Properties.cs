@@ -4,7 +4,7 @@ using static VmPooler.Providers.VSphere.VimXml;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>PropertyCollector reads and SearchIndex look-ups.</summary>
-public sealed partial class VSphereClient
+internal sealed partial class VSphereClient
 {
     private const int PageSize = 500;
 

@@ -4,7 +4,7 @@ using static VmPooler.Providers.VSphere.VimXml;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>Calls that change the inventory (most start a task) and task polling.</summary>
-public sealed partial class VSphereClient
+internal sealed partial class VSphereClient
 {
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(1);

@@ -13,7 +13,7 @@ namespace VmPooler.Providers.VSphere;
 /// that fails that way never ran, so repeating it is safe. Every request has a time limit (on the injected clock) and
 /// the number of requests in flight is bounded.
 /// </summary>
-public sealed partial class VSphereClient : IAsyncDisposable
+internal sealed partial class VSphereClient : IAsyncDisposable
 {
     /// <summary>The API version asked for; 6.5 is the oldest vCenter still met in the field and understands every call used here.</summary>
     private const string SoapAction = "urn:vim25/6.5";

@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>How <see cref="VSphereClient"/> reaches one vCenter.</summary>
-public sealed record VSphereConnectionOptions
+internal sealed record VSphereConnectionOptions
 {
     /// <summary>The SDK endpoint, e.g. <c>https://vcenter.example.com/sdk</c>.</summary>
     public required Uri SdkUrl { get; init; }

@@ -4,7 +4,7 @@ using VmPooler.Core.Configuration;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>The vSphere options of one pool (spec §5.2), parsed from the pool entry.</summary>
-public sealed record VSpherePoolOptions
+internal sealed record VSpherePoolOptions
 {
     /// <summary><c>template</c>: inventory path of the template under the datacenter's VM folder, e.g. <c>templates/debian-12</c>.</summary>
     public required string Template { get; init; }
@@ -39,7 +39,15 @@ public sealed record VSpherePoolOptions
     /// <summary>Parses a pool's vSphere options; problems go to <paramref name="errors"/>, each naming its key.</summary>
     public static VSpherePoolOptions Parse(PoolOptions pool, string path, ICollection<string> errors)
     {
-        var reader = new SettingsReader(pool.Settings, path, errors);
+        var configReader = new ConfigReader();
+        var options = Parse(pool, configReader.Section(pool.Settings, path));
+        ProviderSettings.CopyErrors(configReader, errors);
+        return options;
+    }
+
+    /// <summary>Parses a pool's vSphere options from its entry; problems go to the section's reader.</summary>
+    public static VSpherePoolOptions Parse(PoolOptions pool, ConfigSection reader)
+    {
         var folder = reader.RequiredString("folder", "the pool's VM folder under the datacenter, e.g. vmpooler/" + pool.Name);
         var linked = reader.Bool("create_linked_clone") ?? reader.Bool("create_linked_clones");
         var readyCheck = VSphereReadyCheck.Tcp;
@@ -73,8 +81,17 @@ public sealed record VSpherePoolOptions
         };
     }
 
-    private static string? Scalar(SettingsReader reader, string key)
+    /// <summary>
+    /// An integer kept as written. The key is read as the original spells it, or else all in lower case (how Puppet
+    /// class parameters write it into generated configurations); these two keys are the only ones with two spellings.
+    /// </summary>
+    private static string? Scalar(ConfigSection reader, string key)
     {
+        if (!reader.Has(key) && reader.Has(key.ToLowerInvariant()))
+        {
+            key = key.ToLowerInvariant();
+        }
+
         var value = reader.String(key);
         if (value is not null && !long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
         {

@@ -6,7 +6,7 @@ using VmPooler.Core.Providers;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>Cloning: template, folder, datastore, clone target and host, then the clone and an explicit power-on.</summary>
-public sealed partial class VSphereProvider
+internal sealed partial class VSphereProvider
 {
     public async Task<ProviderVm> CreateVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
     {

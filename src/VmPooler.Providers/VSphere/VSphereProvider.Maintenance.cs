@@ -4,7 +4,7 @@ using VmPooler.Core.Configuration;
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>Disks, snapshots, and the purge of folders that belong to no configured pool.</summary>
-public sealed partial class VSphereProvider
+internal sealed partial class VSphereProvider
 {
     private const int MaxUnitsPerController = 16;
     private const int DisksPerController = 15;

@@ -12,7 +12,7 @@ namespace VmPooler.Providers.VSphere;
 /// template's current snapshot) and are powered on explicitly when the clone leaves them off; every VM in a pool's
 /// folder is reported, so VMs the inventory does not know are adopted and destroyed by the manager.
 /// </summary>
-public sealed partial class VSphereProvider : IVmProvider, IAsyncDisposable
+internal sealed partial class VSphereProvider : IVmProvider, IAsyncDisposable
 {
     private const string PoweredOn = "poweredOn";
     private static readonly TimeSpan TcpCheckTimeout = TimeSpan.FromSeconds(5);

@@ -7,13 +7,13 @@ namespace VmPooler.Providers.VSphere;
 /// original reads for vSphere (<c>create_linked_clones</c>, <c>create_folders</c>, <c>purge_unconfigured_resources</c>,
 /// host selection). Defaults are named constants.
 /// </summary>
-public sealed record VSphereProviderOptions
+internal sealed record VSphereProviderOptions
 {
-    public const double DefaultTimeoutSeconds = 60;
-    public const double DefaultConnectionPoolTimeoutSeconds = 60;
-    public const double DefaultTaskTimeoutSeconds = 600;
-    public const double DefaultIpWaitSeconds = 45;
-    public const double DefaultHostSelectionMaxAgeSeconds = 60;
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultConnectionPoolTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultTaskTimeout = TimeSpan.FromSeconds(600);
+    public static readonly TimeSpan DefaultIpWait = TimeSpan.FromSeconds(45);
+    public static readonly TimeSpan DefaultHostSelectionMaxAge = TimeSpan.FromSeconds(60);
     public const int DefaultUtilizationLimit = 90;
 
     public required VSphereConnectionOptions Connection { get; init; }
@@ -22,10 +22,10 @@ public sealed record VSphereProviderOptions
     public string? Datacenter { get; init; }
 
     /// <summary><c>task_timeout</c> (seconds, our extension): the longest a vSphere task (clone, power, destroy…) may run. Default 600.</summary>
-    public TimeSpan TaskTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTaskTimeoutSeconds);
+    public TimeSpan TaskTimeout { get; init; } = DefaultTaskTimeout;
 
     /// <summary><c>ip_wait_timeout</c> (seconds, our extension): how long to wait for VMware Tools to report a new VM's IP. Default 45 (below the manager's 60 s call limit).</summary>
-    public TimeSpan IpWaitTimeout { get; init; } = TimeSpan.FromSeconds(DefaultIpWaitSeconds);
+    public TimeSpan IpWaitTimeout { get; init; } = DefaultIpWait;
 
     /// <summary>Global <c>create_linked_clones</c>: default true; a pool's <c>create_linked_clone</c> overrides it.</summary>
     public bool CreateLinkedClones { get; init; } = true;
@@ -46,7 +46,7 @@ public sealed record VSphereProviderOptions
     public bool ManageHostSelection { get; init; }
 
     /// <summary>Global <c>host_selection_max_age</c> (seconds): how long a host ranking is reused. Default 60.</summary>
-    public TimeSpan HostSelectionMaxAge { get; init; } = TimeSpan.FromSeconds(DefaultHostSelectionMaxAgeSeconds);
+    public TimeSpan HostSelectionMaxAge { get; init; } = DefaultHostSelectionMaxAge;
 
     /// <summary>Global <c>utilization_limit</c> (percent): hosts busier than this in CPU or memory get no clones. Default 90.</summary>
     public int UtilizationLimit { get; init; } = DefaultUtilizationLimit;
@@ -62,14 +62,27 @@ public sealed record VSphereProviderOptions
         int poolCount,
         ICollection<string> errors)
     {
-        var path = "providers." + provider.Name;
-        var reader = new SettingsReader(provider.Settings, path, errors);
+        var configReader = new ConfigReader();
+        var options = Parse(provider, globalConfig, global, poolCount, configReader);
+        ProviderSettings.CopyErrors(configReader, errors);
+        return options;
+    }
+
+    /// <summary>Parses the provider section (and the global options); problems go to <paramref name="configReader"/>.</summary>
+    public static VSphereProviderOptions Parse(
+        ProviderOptions provider,
+        IReadOnlyDictionary<string, object?>? globalConfig,
+        GlobalOptions? global,
+        int poolCount,
+        ConfigReader configReader)
+    {
+        var reader = configReader.Section(provider.Settings, "providers." + provider.Name);
         var server = reader.RequiredString("server", "the vCenter host name, or its https://host/sdk URL");
         var username = reader.RequiredString("username", "the vCenter user vmpooler logs in as");
         var password = reader.RequiredString("password", "the password of that user");
         var sdkUrl = server is null ? null : ParseServer(server, reader);
 
-        var globals = new SettingsReader(globalConfig ?? new Dictionary<string, object?>(), "config", errors);
+        var globals = configReader.Section(globalConfig ?? new Dictionary<string, object?>(), "config");
         var taskLimit = global?.TaskLimit ?? GlobalOptions.DefaultTaskLimit;
         var poolSize = reader.Int("connection_pool_size", 1, 1000) ?? Math.Max(Math.Max(poolCount, taskLimit), 2);
 
@@ -88,19 +101,19 @@ public sealed record VSphereProviderOptions
                 Username = username ?? "",
                 Password = password ?? "",
                 Insecure = reader.Bool("insecure") ?? false,
-                RequestTimeout = reader.Seconds("vsphere_timeout") ?? TimeSpan.FromSeconds(DefaultTimeoutSeconds),
+                RequestTimeout = reader.Seconds("vsphere_timeout", NumberRule.Positive) ?? DefaultTimeout,
                 MaxConcurrentRequests = poolSize,
-                ConnectionWaitTimeout = reader.Seconds("connection_pool_timeout") ?? TimeSpan.FromSeconds(DefaultConnectionPoolTimeoutSeconds),
+                ConnectionWaitTimeout = reader.Seconds("connection_pool_timeout", NumberRule.Positive) ?? DefaultConnectionPoolTimeout,
             },
             Datacenter = reader.String("datacenter"),
-            TaskTimeout = reader.Seconds("task_timeout") ?? TimeSpan.FromSeconds(DefaultTaskTimeoutSeconds),
-            IpWaitTimeout = reader.Seconds("ip_wait_timeout") ?? TimeSpan.FromSeconds(DefaultIpWaitSeconds),
+            TaskTimeout = reader.Seconds("task_timeout", NumberRule.Positive) ?? DefaultTaskTimeout,
+            IpWaitTimeout = reader.Seconds("ip_wait_timeout", NumberRule.Positive) ?? DefaultIpWait,
             CreateLinkedClones = linked,
             CreateFolders = globals.Bool("create_folders") ?? false,
             PurgeUnconfiguredFolders = purge,
             ResourcesAllowlist = reader.StringList("resources_allowlist") ?? reader.StringList("folder_whitelist") ?? [],
             ManageHostSelection = globals.Bool("manage_host_selection") ?? false,
-            HostSelectionMaxAge = globals.Seconds("host_selection_max_age") ?? TimeSpan.FromSeconds(DefaultHostSelectionMaxAgeSeconds),
+            HostSelectionMaxAge = globals.Seconds("host_selection_max_age", NumberRule.Positive) ?? DefaultHostSelectionMaxAge,
             UtilizationLimit = utilization,
             DefaultCloneTarget = global?.CloneTarget,
         };
@@ -110,7 +123,7 @@ public sealed record VSphereProviderOptions
     /// The SDK URL for <c>server</c>: a bare host (<c>vcenter.example.com</c>, optionally with a port) means
     /// <c>https://host/sdk</c>; a URL is used as it is, with <c>/sdk</c> added when it has no path.
     /// </summary>
-    private static Uri? ParseServer(string server, SettingsReader reader)
+    private static Uri? ParseServer(string server, ConfigSection reader)
     {
         var text = server.Trim();
         if (!text.Contains("://", StringComparison.Ordinal))

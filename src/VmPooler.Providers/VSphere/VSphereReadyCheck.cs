@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>How the vSphere provider decides a VM is ready (pool option <c>ready_check</c>).</summary>
-public enum VSphereReadyCheck
+internal enum VSphereReadyCheck
 {
     /// <summary><c>tcp</c> (default): TCP port 22 on the VM's guest IP address accepts a connection, as the original does.</summary>
     Tcp,

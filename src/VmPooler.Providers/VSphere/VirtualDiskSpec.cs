@@ -1,4 +1,4 @@
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>A new thin-provisioned disk for <see cref="VSphereClient.AddDiskAsync"/>.</summary>
-public sealed record VirtualDiskSpec(int ControllerKey, int UnitNumber, long CapacityKb, string DatastoreName, MoRef? Datastore);
+internal sealed record VirtualDiskSpec(int ControllerKey, int UnitNumber, long CapacityKb, string DatastoreName, MoRef? Datastore);

@@ -1,7 +1,7 @@
 namespace VmPooler.Providers.VSphere;
 
 /// <summary>What <see cref="VSphereClient.CloneVmAsync"/> sends as the <c>VirtualMachineCloneSpec</c>.</summary>
-public sealed record VmCloneSpec
+internal sealed record VmCloneSpec
 {
     /// <summary>Datastore for the clone's files; null keeps the template's.</summary>
     public MoRef? Datastore { get; init; }

@@ -93,7 +93,7 @@ public sealed class LibvirtEnvironment : IAsyncLifetime
         }
     }
 
-    public LibvirtProviderOptions Options(params string[] uris) => new()
+    internal LibvirtProviderOptions Options(params string[] uris) => new()
     {
         Hosts = [.. (uris.Length == 0 ? [Uri] : uris).Select(u => new LibvirtHostOptions { Uri = u })],
         CallTimeout = TimeSpan.FromSeconds(60),

@@ -49,7 +49,7 @@ public sealed class TestDriverHosts : IDisposable
         return "test://" + path;
     }
 
-    public static LibvirtProviderOptions Options(params string[] uris) => new()
+    internal static LibvirtProviderOptions Options(params string[] uris) => new()
     {
         Hosts = [.. uris.Select(u => new LibvirtHostOptions { Uri = u })],
         CallTimeout = TimeSpan.FromSeconds(10),

@@ -141,8 +141,8 @@ public class DummyProviderOptionsTests
         var (_, errors) = Parse(("createvm_fail_percent", new List<object?> { "1" }), ("createvm_max_time", new Dictionary<string, object?>()));
 
         errors.Count.ShouldBe(2);
-        errors.ShouldContain(e => e.StartsWith($"{Path}.createvm_fail_percent: must be a percentage", StringComparison.Ordinal) && e.Contains("List"));
-        errors.ShouldContain(e => e.StartsWith($"{Path}.createvm_max_time: must be a number of seconds", StringComparison.Ordinal) && e.Contains("Dictionary"));
+        errors.ShouldContain(e => e.StartsWith($"{Path}.createvm_fail_percent: must be a percentage", StringComparison.Ordinal) && e.EndsWith("(got a list)", StringComparison.Ordinal));
+        errors.ShouldContain(e => e.StartsWith($"{Path}.createvm_max_time: must be a number of seconds", StringComparison.Ordinal) && e.EndsWith("(got a mapping)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public sealed class Vcsim : IAsyncDisposable
     }
 
     /// <summary>A client logged in as the simulator's user (for test set-up and inspection).</summary>
-    public VSphereClient NewClient(string? password = null)
+    internal VSphereClient NewClient(string? password = null)
         => new(
             new VSphereConnectionOptions { SdkUrl = SdkUrl, Username = Username, Password = password ?? Password },
             TimeProvider.System,

@@ -4,7 +4,7 @@ using static VmPooler.Providers.VSphere.VimXml;
 namespace VmPooler.VSphereTests.Fixtures;
 
 /// <summary>Test-only vSphere calls the provider never needs (putting a host into maintenance mode, …).</summary>
-public static class VcsimAdmin
+internal static class VcsimAdmin
 {
     public static async Task EnterMaintenanceModeAsync(this VSphereClient client, string hostPath)
     {
