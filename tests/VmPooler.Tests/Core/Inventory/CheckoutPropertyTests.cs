@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.Tests.Shared;
 
@@ -55,7 +56,7 @@ public class CheckoutPropertyTests
 
     private static void RunSequence(Op[] ops)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var inventory = new MemoryInventory(time);
         var ct = CancellationToken.None;
 
@@ -188,7 +189,7 @@ public class CheckoutPropertyTests
         const int vmsPerPool = 12;
         const int workers = 16;
         const int iterations = 400;
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var inventory = new MemoryInventory(time);
         var poolNames = Enumerable.Range(0, pools).Select(i => $"pool{i}").ToArray();
         var created = new List<string>();
