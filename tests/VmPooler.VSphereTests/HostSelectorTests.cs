@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Providers.VSphere;
 using VmPooler.Tests.Shared;
 
@@ -40,7 +41,7 @@ public sealed class HostSelectorTests
     [Fact]
     public void Next_GoesRoundTheRankedHosts_AndThrowsWhenNoneQualifies()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var selector = new HostSelector(90, TimeSpan.FromSeconds(60), time);
         selector.Update("c1", [Host("a", cpu: 10), Host("b", cpu: 10), Host("c", cpu: 80)]);
         selector.Update("c2", [Host("x", maintenance: true)]);
@@ -52,7 +53,7 @@ public sealed class HostSelectorTests
     [Fact]
     public void NeedsRanking_AfterMaxAge()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var selector = new HostSelector(90, TimeSpan.FromSeconds(60), time);
         selector.NeedsRanking("c1").ShouldBeTrue();
         selector.Update("c1", [Host("a")]);

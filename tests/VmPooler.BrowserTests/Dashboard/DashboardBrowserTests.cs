@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
@@ -113,7 +114,7 @@ public class DashboardBrowserTests(BrowserFixture browser, ITestOutputHelper out
     public async Task Dashboard_VaryingFillAndHistory_ShowsLevelsAndCharts()
     {
         var now = new DateTimeOffset(2026, 3, 10, 14, 37, 0, TimeSpan.Zero);
-        var clock = new ManualTimeProvider(now);
+        var clock = new FakeTimeProvider(now);
         (string Name, int Size, int Ready, int Pending, int Running)[] pools =
         [
             ("debian-12-x86_64", 10, 10, 0, 6),

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Leases;
 using VmPooler.IntegrationTests.Fixtures;
 using VmPooler.IntegrationTests.Redis;
@@ -99,7 +100,7 @@ public class ManagersRoutesTests(RedisFixtures redis, ITestOutputHelper output)
         var prefix = RedisFixtures.NewPrefix();
         await using var server = await VmPoolerServer.StartAsync(RedisYaml(redis.Server.Endpoint, prefix), VmPoolerRole.Api, output: output);
         await using var connections = new RedisInventories();
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 10, 12, 0, 5, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 10, 12, 0, 5, TimeSpan.Zero));
         var manager = new RedisPoolLeaseStore(await connections.ConnectAsync(redis.Server.Endpoint, prefix), time, NullLogger<RedisPoolLeaseStore>.Instance);
         await manager.RegisterAsync(new ManagerRegistration("hv1", ["debian", "centos"], Labels(("host", "hv1")), time.GetUtcNow()), Ttl, CancellationToken.None);
         await manager.RegisterAsync(new ManagerRegistration("brief", ["ubuntu"], Labels(), time.GetUtcNow()), TimeSpan.FromMilliseconds(200), CancellationToken.None);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.IntegrationTests.Fixtures;
 using VmPooler.Tests.Shared;
@@ -22,7 +23,7 @@ public class SummaryRoutesTests(ITestOutputHelper output)
 
     private Task<VmPoolerServer> StartAsync(DateTimeOffset? now = null)
     {
-        var clock = new ManualTimeProvider(now ?? Now);
+        var clock = new FakeTimeProvider(now ?? Now);
         return VmPoolerServer.StartAsync(TestConfigs.ApiPools, VmPoolerRole.Api, services => services.AddSingleton<TimeProvider>(clock), output);
     }
 

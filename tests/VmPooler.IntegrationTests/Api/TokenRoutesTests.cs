@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.IntegrationTests.Fixtures;
 using VmPooler.Tests.Shared;
@@ -17,7 +18,7 @@ public class TokenRoutesTests(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private Task<VmPoolerServer> StartAsync(ManualTimeProvider? clock = null)
+    private Task<VmPoolerServer> StartAsync(FakeTimeProvider? clock = null)
         => StartApiAsync(
             WithDummyAuth(TestConfigs.ApiPools),
             output,
@@ -109,7 +110,7 @@ public class TokenRoutesTests(ITestOutputHelper output)
     [MemberData(nameof(Generations), MemberType = typeof(AuthTestSupport))]
     public async Task GetTokens_ListsOnlyTheUsersTokensByHintWithCreatedAndLast(string prefix)
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var server = await StartAsync(clock);
         var first = await server.CreateTokenAsync();
         clock.Advance(TimeSpan.FromMinutes(1));
@@ -133,7 +134,7 @@ public class TokenRoutesTests(ITestOutputHelper output)
     [Fact]
     public async Task GetTokens_AfterTheTokenIsUsed_ShowsLast()
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var server = await StartAsync(clock);
         await server.SeedReadyAsync("debian", "d1");
         var token = await server.CreateTokenAsync();
@@ -163,7 +164,7 @@ public class TokenRoutesTests(ITestOutputHelper output)
     [MemberData(nameof(Generations), MemberType = typeof(AuthTestSupport))]
     public async Task GetToken_NoAuthNeeded_ShowsUserAndCreatedButNoLastBeforeUse(string prefix)
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var server = await StartAsync(clock);
         var token = await server.CreateTokenAsync();
 
@@ -180,7 +181,7 @@ public class TokenRoutesTests(ITestOutputHelper output)
     [MemberData(nameof(Generations), MemberType = typeof(AuthTestSupport))]
     public async Task GetToken_AfterCheckoutWithIt_ShowsLastAndRunningVmUntilTheVmIsReturned(string prefix)
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var server = await StartAsync(clock);
         await server.SeedReadyAsync("debian", "d1", "d2");
         var token = await server.CreateTokenAsync();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.IntegrationTests.Fixtures;
 using VmPooler.Tests.Shared;
@@ -17,7 +18,7 @@ public partial class VmRoutesTests(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private Task<VmPoolerServer> StartAsync(string yaml = TestConfigs.ApiPools, ManualTimeProvider? clock = null)
+    private Task<VmPoolerServer> StartAsync(string yaml = TestConfigs.ApiPools, FakeTimeProvider? clock = null)
         => VmPoolerServer.StartAsync(
             yaml,
             VmPoolerRole.Api,
@@ -62,7 +63,7 @@ public partial class VmRoutesTests(ITestOutputHelper output)
     [Fact]
     public async Task GetVm_RunningVmWithLifetime_ReportsEveryFieldInOrder()
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var server = await StartAsync(clock: clock);
         await server.SeedReadyAsync("debian", "d1");
         (await CheckOutAsync(server, "debian")).ShouldBe("d1.example.com");

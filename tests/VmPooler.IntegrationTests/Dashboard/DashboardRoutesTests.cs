@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
 using VmPooler.IntegrationTests.Fixtures;
@@ -29,7 +30,7 @@ public class DashboardRoutesTests(ITestOutputHelper output)
             size: 1
         """;
 
-    private readonly ManualTimeProvider _clock = new(Now);
+    private readonly FakeTimeProvider _clock = new(Now);
 
     private Task<VmPoolerServer> StartAsync(string yaml = Pools, IReadOnlyDictionary<string, string?>? environment = null)
         => VmPoolerServer.StartAsync(yaml, VmPoolerRole.Api, services => services.AddSingleton<TimeProvider>(_clock), output, environment);

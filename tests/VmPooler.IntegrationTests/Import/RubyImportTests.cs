@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Import;
 using VmPooler.IntegrationTests.Fixtures;
 using VmPooler.IntegrationTests.Redis;
@@ -87,7 +88,7 @@ public sealed class RubyImportTests(RedisFixtures redis, ITestOutputHelper outpu
         => VmPoolerServer.StartAsync(
             yaml,
             VmPoolerRole.Api,
-            services => services.AddSingleton<TimeProvider>(new ManualTimeProvider(RubyScenario.Now)),
+            services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(RubyScenario.Now)),
             output,
             AuthTestSupport.DebugEnvironment);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Operations;
 using VmPooler.Tests.Shared;
@@ -9,7 +10,7 @@ public abstract class DeadLetterQueueContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
 
-    protected ManualTimeProvider Clock { get; } = new(T0);
+    protected FakeTimeProvider Clock { get; } = new(T0);
 
     protected static OperationsOptions Options { get; } = new() { DlqEnabled = true, DlqMaxEntries = 5, DlqTtl = TimeSpan.FromHours(2) };
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Operations;
@@ -18,7 +19,7 @@ public sealed class PurgeTests(RedisFixtures redis) : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(T0);
+    private readonly FakeTimeProvider _clock = new(T0);
     private readonly RedisInventories _redis = new();
 
     private static readonly VmPoolerOptions Options = new()

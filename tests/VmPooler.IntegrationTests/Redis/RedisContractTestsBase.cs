@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Redis;
@@ -34,7 +35,7 @@ public abstract class RedisContractTestsBase : InventoryContractTests
         await _inventories.DisposeAsync();
     }
 
-    protected override IInventory CreateInventory(ManualTimeProvider time)
+    protected override IInventory CreateInventory(FakeTimeProvider time)
     {
         if (ReferenceEquals(time, Time) && Interlocked.Exchange(ref _prepared, null) is { } prepared)
         {

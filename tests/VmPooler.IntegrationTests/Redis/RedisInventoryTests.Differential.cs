@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.Tests.Shared;
 
@@ -19,7 +20,7 @@ public sealed partial class RedisInventoryTests
     [InlineData(3)]
     public async Task Operations_RandomSequence_AgreeWithMemoryInventory(int seed)
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
         var memory = new MemoryInventory(time);
         var redisInventory = await _inventories.CreateAsync(redis.Server.Endpoint, time);
         var random = new Random(seed);
@@ -68,7 +69,7 @@ public sealed partial class RedisInventoryTests
     private static string Sorted(IEnumerable<VmRecord> vms) => string.Join(",", vms.Select(v => v.Name).Order(StringComparer.Ordinal));
 
     /// <summary>One random operation, as a description and a function that runs it and renders its answer.</summary>
-    private static (string Description, Func<IInventory, Task<string>> Run) RandomOperation(Random random, ManualTimeProvider time)
+    private static (string Description, Func<IInventory, Task<string>> Run) RandomOperation(Random random, FakeTimeProvider time)
     {
         string Pool() => DiffPools[random.Next(DiffPools.Length)];
         string Vm() => DiffVms[random.Next(DiffVms.Length)];

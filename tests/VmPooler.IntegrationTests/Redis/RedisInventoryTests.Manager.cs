@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Manager;
@@ -18,7 +19,7 @@ public sealed partial class RedisInventoryTests
     [InlineData(false)]
     public async Task ReconcileAsync_ManagerRestartedOnNewConnection_DoesNotOverClone(bool filledBeforeRestart)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var prefix = RedisFixtures.NewPrefix();
         var pool = new PoolOptions { Name = PoolA, Size = PoolSize, Provider = "dummy", Template = "tpl" };
         var options = new VmPoolerOptions

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Diagnostics;
 using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
@@ -10,7 +11,7 @@ public class HistoryRecorderTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 10, 12, 0, 20, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _time = new(Start);
+    private readonly FakeTimeProvider _time = new(Start);
     private readonly MemoryHistoryStore _store = new();
     private readonly ListLogger<HistoryRecorder> _log = new();
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Manager;
@@ -13,7 +14,7 @@ namespace VmPooler.Tests.Manager;
 /// </summary>
 public sealed class PoolManagerServiceTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly MemoryInventory _inventory;
     private PoolReconciler? _reconciler;
     private PoolManagerService? _service;

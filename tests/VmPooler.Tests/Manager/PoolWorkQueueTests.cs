@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Manager;
 using VmPooler.Tests.Shared;
 
@@ -6,7 +7,7 @@ namespace VmPooler.Tests.Manager;
 
 public class PoolWorkQueueTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     /// <summary>Asserts that nothing can be dequeued right now (a read is left pending, then cancelled).</summary>
     private static async Task AssertEmptyAsync(PoolWorkQueue queue)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 using VmPooler.Core.Naming;
@@ -36,7 +37,7 @@ internal sealed class ReconcilerHarness : IAsyncDisposable
         Reconciler = CreateReconciler(Options, new VmNameGenerator(new Random(Seed)));
     }
 
-    public ManualTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; } = new();
 
     public MemoryInventory Memory { get; }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Metrics;
 using VmPooler.Telemetry.Health;
@@ -20,7 +21,7 @@ public class ManagerHealthCheckTests
     [Fact]
     public async Task Check_LoopNotRunning_Unhealthy()
     {
-        var result = await CheckAsync(new ManagerHeartbeat(), new ManualTimeProvider());
+        var result = await CheckAsync(new ManagerHeartbeat(), new FakeTimeProvider());
 
         result.Status.ShouldBe(HealthStatus.Unhealthy);
         result.Description.ShouldBe("the pool manager loop is not running");
@@ -32,13 +33,13 @@ public class ManagerHealthCheckTests
         var heartbeat = new ManagerHeartbeat();
         heartbeat.MarkRunning(true);
 
-        (await CheckAsync(heartbeat, new ManualTimeProvider())).Status.ShouldBe(HealthStatus.Unhealthy);
+        (await CheckAsync(heartbeat, new FakeTimeProvider())).Status.ShouldBe(HealthStatus.Unhealthy);
     }
 
     [Fact]
     public async Task Check_RecentPass_HealthyUntilTheWindowPasses()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var heartbeat = new ManagerHeartbeat();
         heartbeat.MarkRunning(true);
         heartbeat.MarkPass(time.GetUtcNow());
@@ -61,6 +62,6 @@ public class ManagerHealthCheckTests
         heartbeat.MarkRunning(true);
         heartbeat.MarkStandingBy(true);
 
-        (await CheckAsync(heartbeat, new ManualTimeProvider())).Status.ShouldBe(HealthStatus.Healthy);
+        (await CheckAsync(heartbeat, new FakeTimeProvider())).Status.ShouldBe(HealthStatus.Healthy);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
@@ -9,7 +10,7 @@ namespace VmPooler.Tests.Providers;
 /// <summary>The shared provider contract against the dummy provider. Its VMs live in memory, shared by instances through one state object.</summary>
 public class DummyProviderContractTests : ProviderContractTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly DummyProviderOptions _options = new();
 
     protected override Task<IVmProvider> CreateProviderAsync()

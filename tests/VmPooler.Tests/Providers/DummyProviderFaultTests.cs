@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
@@ -11,7 +12,7 @@ public sealed class DummyProviderFaultTests : IDisposable
     private static readonly PoolOptions Pool = new() { Name = "pool", Template = "tpl" };
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly string _directory = Directory.CreateTempSubdirectory("vmpooler-dummy-fault-").FullName;
 
     private string StateDir => Path.Combine(_directory, "state");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
@@ -12,7 +13,7 @@ namespace VmPooler.Tests.Providers;
 /// </summary>
 public sealed class DummyProviderStateDirContractTests : ProviderContractTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly string _directory = Directory.CreateTempSubdirectory("vmpooler-dummy-state-").FullName;
 
     protected override Task<IVmProvider> CreateProviderAsync()

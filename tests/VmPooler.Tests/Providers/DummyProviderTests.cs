@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Providers;
 using VmPooler.Providers.Dummy;
@@ -11,7 +12,7 @@ public class DummyProviderTests
     private static readonly PoolOptions OtherPool = new() { Name = "other", Template = "tpl2" };
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private DummyProvider Create(DummyProviderOptions? options = null, int seed = 1)
         => new("dummy", options ?? new DummyProviderOptions(), _time, new Random(seed));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Import;
 using VmPooler.Core.Inventory;
@@ -13,7 +14,7 @@ public class RubyImporterTests
     private const string Token = "abcdefghijklmnopqrstuvwxyz012345";
     private static readonly DateTimeOffset Now = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _time = new(Now);
+    private readonly FakeTimeProvider _time = new(Now);
     private readonly MemoryInventory _inventory;
     private readonly MemoryTokenStore _tokens = new();
     private readonly MemoryPoolOverrideStore _overrides = new();

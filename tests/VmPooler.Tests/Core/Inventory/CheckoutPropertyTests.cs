@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.Tests.Shared;
 
@@ -9,8 +11,7 @@ namespace VmPooler.Tests.Core.Inventory;
 /// <summary>
 /// Random checkout/return/refill sequences against <see cref="MemoryInventory"/> and a model of the contract (each pool a
 /// queue of ready VMs, oldest first): every answer must match the model, no VM is ever held twice, and at the end every
-/// VM is in exactly one state (DESIGN.md invariants 1 and 2). FsCheck.Xunit is not on the mirror, so FsCheck core runs
-/// from plain facts.
+/// VM is in exactly one state (DESIGN.md invariants 1 and 2).
 /// </summary>
 public class CheckoutPropertyTests
 {
@@ -18,7 +19,7 @@ public class CheckoutPropertyTests
     private const int VmsPerPool = 4;
     private static readonly string[] Pools = [.. Enumerable.Range(0, PoolCount).Select(i => $"pool{i}")];
 
-    private enum OpKind
+    public enum OpKind
     {
         Checkout,
         Return,
@@ -27,10 +28,16 @@ public class CheckoutPropertyTests
     }
 
     /// <summary>One step: a checkout of items (each a list of candidate pool indexes), a return, or a refill.</summary>
-    private sealed record Op(OpKind Kind, int[][] Items, int Pick)
+    public sealed record Op(OpKind Kind, int[][] Items, int Pick)
     {
         public override string ToString()
             => Kind == OpKind.Checkout ? $"Checkout[{string.Join(" ", Items.Select(i => string.Join("|", i)))}]" : $"{Kind}({Pick})";
+    }
+
+    /// <summary>The generator of the property's argument: a sequence of any length of <see cref="Op"/>s.</summary>
+    public static class OpSequences
+    {
+        public static Arbitrary<Op[]> Ops() => Gen.ListOf(OpGen()).Select(ops => ops.ToArray()).ToArbitrary();
     }
 
     private static Gen<Op> OpGen()
@@ -45,17 +52,10 @@ public class CheckoutPropertyTests
             (3, pick.Select(p => new Op(OpKind.Refill, [], p))));
     }
 
-    [Fact]
-    public void CheckoutReturnRefill_RandomSequences_MatchModelAndNeverDoubleHandOut()
+    [Property(Arbitrary = new[] { typeof(OpSequences) }, MaxTest = 300, EndSize = 60)]
+    public void CheckoutReturnRefill_RandomSequences_MatchModelAndNeverDoubleHandOut(Op[] ops)
     {
-        var arbitrary = Gen.ListOf(OpGen()).Select(ops => ops.ToArray()).ToArbitrary();
-
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300).WithEndSize(60), Prop.ForAll(arbitrary, RunSequence));
-    }
-
-    private static void RunSequence(Op[] ops)
-    {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var inventory = new MemoryInventory(time);
         var ct = CancellationToken.None;
 
@@ -188,7 +188,7 @@ public class CheckoutPropertyTests
         const int vmsPerPool = 12;
         const int workers = 16;
         const int iterations = 400;
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var inventory = new MemoryInventory(time);
         var poolNames = Enumerable.Range(0, pools).Select(i => $"pool{i}").ToArray();
         var created = new List<string>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 using VmPooler.Tests.Shared;
 using VmPooler.Tests.Shared.Inventory;
@@ -7,7 +8,7 @@ namespace VmPooler.Tests.Core.Inventory;
 /// <summary>The inventory contract against the embedded inventory, plus what only the memory inventory offers.</summary>
 public class MemoryInventoryTests : InventoryContractTests
 {
-    protected override IInventory CreateInventory(ManualTimeProvider time) => new MemoryInventory(time);
+    protected override IInventory CreateInventory(FakeTimeProvider time) => new MemoryInventory(time);
 
     protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)
         => inventory.GetTagsAsync(day, CancellationToken.None);

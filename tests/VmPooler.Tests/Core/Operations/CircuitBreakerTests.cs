@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Operations;
 using VmPooler.Tests.Shared;
@@ -14,7 +15,7 @@ public class CircuitBreakerTests
         CircuitBreakerHalfOpenAttempts = 2,
     };
 
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     private CircuitBreaker Create(OperationsOptions? options = null) => new("dummy", options ?? Options, _clock);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Leases;
 
 namespace VmPooler.Tests.Shared.Leases;
@@ -20,7 +21,7 @@ public abstract partial class PoolLeaseStoreContractTests : IAsyncLifetime
     private readonly HashSet<string> _managers = new(StringComparer.Ordinal);
     private IPoolLeaseStore? _store;
 
-    protected ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
 
     protected static CancellationToken None => CancellationToken.None;
 

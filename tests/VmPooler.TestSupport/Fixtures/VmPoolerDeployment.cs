@@ -7,24 +7,14 @@ using Xunit.Abstractions;
 
 namespace VmPooler.IntegrationTests.MultiProcess;
 
-/// <summary>
-/// The multi-process tests start several real <c>vmpooler</c> processes each and load both cores: they run one at a
-/// time, and not alongside the other test classes.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MultiProcessCollection
-{
-    public const string Name = "Multi-process vmpooler on one Redis";
-}
-
 /// <summary>One pool's line of <c>GET /api/v3/status</c>.</summary>
-internal sealed record PoolFigures(int Ready, int Running, int Pending, int Max)
+public sealed record PoolFigures(int Ready, int Running, int Pending, int Max)
 {
     public override string ToString() => $"ready {Ready}, running {Running}, pending {Pending}, max {Max}";
 }
 
 /// <summary>What <c>GET /api/v3/status?view=pools,queue</c> says: every pool's figures and the number of completed VMs.</summary>
-internal sealed record StatusFigures(IReadOnlyDictionary<string, PoolFigures> Pools, int Completed)
+public sealed record StatusFigures(IReadOnlyDictionary<string, PoolFigures> Pools, int Completed)
 {
     public override string ToString()
         => string.Join("; ", Pools.Select(p => $"{p.Key}: {p.Value}")) + $"; completed {Completed}";
@@ -36,7 +26,7 @@ internal sealed record StatusFigures(IReadOnlyDictionary<string, PoolFigures> Po
 /// prefix of its own. Disposing kills every process it started (even when the test failed), writes the end of each
 /// process's log to the test output, stops Redis and removes the files.
 /// </summary>
-internal sealed class VmPoolerDeployment : IAsyncDisposable
+public sealed class VmPoolerDeployment : IAsyncDisposable
 {
     private readonly List<(string Name, VmPoolerProcess Process)> _processes = [];
     private readonly HashSet<VmPoolerProcess> _killed = [];

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Inventory;
 
 namespace VmPooler.Tests.Shared.Inventory;
@@ -18,12 +19,12 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
 
     private readonly List<IInventory> _created = [];
 
-    protected ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
 
     protected static CancellationToken None => CancellationToken.None;
 
     /// <summary>A new, empty inventory on <paramref name="time"/>.</summary>
-    protected abstract IInventory CreateInventory(ManualTimeProvider time);
+    protected abstract IInventory CreateInventory(FakeTimeProvider time);
 
     /// <summary>The day's tag index (<c>vm:tag</c> → value) that <see cref="IInventory.RecordTagsAsync"/> writes to.</summary>
     protected abstract Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day);

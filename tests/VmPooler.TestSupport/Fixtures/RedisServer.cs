@@ -91,19 +91,19 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    internal static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    internal static string? FindExecutable(string name)
+    public static string? FindExecutable(string name)
         => (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/usr/local/bin").Split(':')
             .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
 
-    internal static async Task<bool> PingAsync(int port)
+    public static async Task<bool> PingAsync(int port)
     {
         try
         {
