@@ -117,7 +117,11 @@ public static class VmPoolerApplication
         if (options.Redis is { } redis)
         {
             services.TryAddSingleton(sp => RedisConnection.Connect(redis, sp.GetRequiredService<ILogger<RedisConnection>>()));
-            services.TryAddSingleton<RedisInventory>();
+            services.TryAddSingleton(sp => new RedisInventory(
+                sp.GetRequiredService<RedisConnection>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<RedisInventory>>(),
+                options.Operations.MaxDestroyedRecordsPerPool));
             services.TryAddSingleton<IInventory>(sp => sp.GetRequiredService<RedisInventory>());
             services.TryAddSingleton<IManagerLease>(sp => sp.GetRequiredService<RedisInventory>());
             services.TryAddSingleton<ITokenStore>(sp => new RedisTokenStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
@@ -131,7 +135,7 @@ public static class VmPoolerApplication
         }
         else
         {
-            services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>(), options.Operations.MaxDestroyedRecordsPerPool));
             services.TryAddSingleton<IManagerLease, ProcessLocalLease>();
             services.TryAddSingleton<ITokenStore, MemoryTokenStore>();
             services.TryAddSingleton<IVmTaskQueue, MemoryVmTaskQueue>();
