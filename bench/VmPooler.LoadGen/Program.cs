@@ -102,6 +102,10 @@ static async Task<List<HttpPoint>> RunHttpAsync(Settings settings, string invent
     }
 
     var points = new List<HttpPoint>();
+    // The server's resident memory once full and after each point: what a churn leaves behind (issue 14, retention).
+    var rssFull = ProcessStats.RssMegabytes(server.Id);
+    var pairsSoFar = 0L;
+    await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"http {inventory} {settings.HttpPools}x{size}: server RSS {rssFull:0} MB with full pools"));
     foreach (var clients in settings.Clients)
     {
         if (prefill is not null)
@@ -121,6 +125,11 @@ static async Task<List<HttpPoint>> RunHttpAsync(Settings settings, string invent
             CultureInfo.InvariantCulture,
             $"http {inventory} {settings.HttpPools}x{size}: {clients} clients: {point.PairsPerSecond:0} pairs/s, checkout p99 {Latencies.Percentile(point.Checkout, 99):0.00} ms, " +
             $"{point.CpuMsPerCheckout:0.000} CPU-ms/checkout, {point.Empty} empty ({point.EmptyPercent:0.0} % of checkouts), {point.Errors} errors{commands}; load {point.Load}"));
+        pairsSoFar += point.Pairs;
+        var rss = ProcessStats.RssMegabytes(server.Id);
+        await log.WriteLineAsync(string.Create(
+            CultureInfo.InvariantCulture,
+            $"http {inventory} {settings.HttpPools}x{size}: server RSS {rss:0} MB after {pairsSoFar} checkout+return pairs (+{rss - rssFull:0} MB since full, {(rss - rssFull) * 1024 * 1024 / Math.Max(1, pairsSoFar):0} B per pair)"));
     }
 
     return points;

@@ -24,7 +24,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(options.Operations);
 
-        services.TryAddSingleton<IInventory, MemoryInventory>();
+        services.TryAddSingleton<IInventory>(sp => new MemoryInventory(sp.GetRequiredService<TimeProvider>(), options.Operations.MaxDestroyedRecordsPerPool));
         services.TryAddSingleton<IManagerLease, ProcessLocalLease>();
         services.TryAddSingleton<ITokenStore, MemoryTokenStore>();
         services.TryAddSingleton<IVmTaskQueue, MemoryVmTaskQueue>();

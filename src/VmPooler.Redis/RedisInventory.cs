@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 
 namespace VmPooler.Redis;
@@ -38,13 +39,27 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private readonly RedisKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly int _maxForgottenPerPool;
 
-    public RedisInventory(RedisConnection connection, TimeProvider timeProvider, ILogger<RedisInventory> logger)
+    /// <param name="connection">The shared connection.</param>
+    /// <param name="timeProvider">The clock every expiry reads.</param>
+    /// <param name="logger">Where failures go.</param>
+    /// <param name="maxForgottenPerPool">
+    /// The most records of forgotten VMs kept per pool (<c>max_destroyed_records_per_pool</c>): when one more is
+    /// forgotten, the pool's oldest goes in the same script, and its name is released in the index.
+    /// </param>
+    public RedisInventory(
+        RedisConnection connection,
+        TimeProvider timeProvider,
+        ILogger<RedisInventory> logger,
+        int maxForgottenPerPool = OperationsOptions.DefaultMaxDestroyedRecordsPerPool)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxForgottenPerPool, 1);
         _connection = connection;
         _keys = connection.Keys;
         _time = timeProvider;
         _logger = logger;
+        _maxForgottenPerPool = maxForgottenPerPool;
     }
 
     private IDatabase Db => _connection.Database;
@@ -104,19 +119,27 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             async () =>
             {
                 var keep = keepMetadataFor is { } k && k > TimeSpan.Zero ? (long)k.TotalMilliseconds : 0;
-                if ((int)await PoolScriptAsync(ForgetScript, pool, [vm, Name(from), keep, .. Pairs(fields)]) != 1)
+                var result = (RedisValue[])(await PoolScriptAsync(ForgetScript, pool, [vm, Name(from), keep, _maxForgottenPerPool, .. Pairs(fields)]))!;
+                if (result.Length == 0)
                 {
                     return false;
                 }
 
-                // Index bookkeeping (another slot): the name is released when its metadata goes.
+                // Index bookkeeping (another slot): the name is released when its metadata goes, and so are the names
+                // of the records the script dropped to keep the pool within max_destroyed_records_per_pool.
+                RedisValue[] released = [.. result.Skip(1)];
                 if (keep > 0)
                 {
                     await Db.SortedSetAddAsync(_keys.Expiring, vm, NowMs() + keep);
                 }
                 else
                 {
-                    await Task.WhenAll(Db.HashDeleteAsync(_keys.Index, vm), Db.SortedSetRemoveAsync(_keys.Expiring, vm));
+                    released = [.. released, vm];
+                }
+
+                if (released.Length > 0)
+                {
+                    await Task.WhenAll(Db.HashDeleteAsync(_keys.Index, released), Db.SortedSetRemoveAsync(_keys.Expiring, released));
                 }
 
                 return await ConfirmedAsync(true);

@@ -22,6 +22,7 @@ public sealed class RedisKeys(string prefix)
             tag + "running",
             tag + "completed",
             tag + "readyseq",
+            tag + "forgotten",
         ];
     }
 

@@ -23,7 +23,11 @@ public static class RedisServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => RedisConnection.Connect(redis, sp.GetRequiredService<ILogger<RedisConnection>>()));
-        services.TryAddSingleton<RedisInventory>();
+        services.TryAddSingleton(sp => new RedisInventory(
+            sp.GetRequiredService<RedisConnection>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RedisInventory>>(),
+            sp.GetRequiredService<OperationsOptions>().MaxDestroyedRecordsPerPool));
         Use<IInventory>(services, sp => sp.GetRequiredService<RedisInventory>());
         Use<IManagerLease>(services, sp => sp.GetRequiredService<RedisInventory>());
         Use<ITokenStore, RedisTokenStore>(services);

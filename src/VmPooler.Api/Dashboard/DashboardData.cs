@@ -3,8 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using VmPooler.Api.Http;
+using VmPooler.Api.Status;
+using VmPooler.Core.Configuration;
 using VmPooler.Core.History;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Operations;
 
 namespace VmPooler.Api.Dashboard;
 
@@ -79,6 +82,7 @@ internal static class DashboardData
                 ["today"] = todayHours.Values.SelectMany(p => p).Sum(p => p.Checkouts),
             },
             ["pools"] = poolNodes,
+            ["providersDown"] = ProvidersDown(await ProviderStatus.ReadAsync(context), pools),
         };
 
         if (DashboardApi.WantsHistory(context.Request))
@@ -88,6 +92,35 @@ internal static class DashboardData
 
         // Compact, unlike the API's indented answers: with history and hundreds of pools the page polls a big document.
         return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(body), ApiResults.JsonContentType);
+    }
+
+    /// <summary>
+    /// The providers whose circuit breaker is open or half-open (issue 14), for the page's banner: <c>[{"name", "state",
+    /// "since", "retryAt", "lastError", "pools": [...]}]</c>, empty when every provider is up or none is known.
+    /// </summary>
+    public static JsonArray ProvidersDown(JsonObject? providers, IReadOnlyList<PoolOptions> pools)
+    {
+        var down = new JsonArray();
+        if (providers is null)
+        {
+            return down;
+        }
+
+        foreach (var name in CircuitBreakerJson.Down(providers))
+        {
+            var breaker = providers[name];
+            down.Add(new JsonObject
+            {
+                ["name"] = name,
+                ["state"] = breaker?["state"]?.DeepClone(),
+                ["since"] = breaker?["opened_at"]?.DeepClone(),
+                ["retryAt"] = breaker?["retry_at"]?.DeepClone(),
+                ["lastError"] = breaker?["last_error"]?.DeepClone(),
+                ["pools"] = new JsonArray([.. pools.Where(p => p.Provider == name).Select(p => JsonValue.Create(p.Name))]),
+            });
+        }
+
+        return down;
     }
 
     /// <summary>Count, average, min and max of one day's durations (seconds; zeros when there are none).</summary>

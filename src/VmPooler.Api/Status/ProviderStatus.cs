@@ -15,23 +15,7 @@ internal static class ProviderStatus
     /// <summary>Adds <c>providers</c> to <paramref name="body"/> when wanted and known; returns the providers that are down.</summary>
     public static async Task<IReadOnlyList<string>> AddAsync(JsonObject body, bool wanted, HttpContext context)
     {
-        if (context.RequestServices.GetService<IOperationsStateStore>() is not { } store
-            || await store.GetAsync(CircuitBreakerJson.DocumentName, context.RequestAborted) is not { } json)
-        {
-            return [];
-        }
-
-        JsonObject? providers;
-        try
-        {
-            providers = JsonNode.Parse(json) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
-
-        if (providers is null || providers.Count == 0)
+        if (await ReadAsync(context) is not { } providers)
         {
             return [];
         }
@@ -43,5 +27,24 @@ internal static class ProviderStatus
         }
 
         return down;
+    }
+
+    /// <summary>The breakers as the manager last published them (provider → state …), or null when none are known.</summary>
+    public static async Task<JsonObject?> ReadAsync(HttpContext context)
+    {
+        if (context.RequestServices.GetService<IOperationsStateStore>() is not { } store
+            || await store.GetAsync(CircuitBreakerJson.DocumentName, context.RequestAborted) is not { } json)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(json) is JsonObject { Count: > 0 } providers ? providers : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

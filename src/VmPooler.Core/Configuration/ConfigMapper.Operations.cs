@@ -37,6 +37,8 @@ internal sealed partial class ConfigMapper
             MaxReadyAge = Seconds(config, "max_ready_age") ?? d.MaxReadyAge,
             MaxCompletedAge = Seconds(config, "max_completed_age") ?? d.MaxCompletedAge,
             MaxOrphanedAge = Seconds(config, "max_orphaned_age") ?? d.MaxOrphanedAge,
+            MaxDestroyedRecordsPerPool = _reader.ReadInt(config, "max_destroyed_records_per_pool", "config.max_destroyed_records_per_pool", 1)
+                ?? d.MaxDestroyedRecordsPerPool,
         };
     }
 

@@ -7,6 +7,9 @@ namespace VmPooler.Core.Configuration;
 /// </summary>
 public sealed record OperationsOptions
 {
+    /// <summary>The default of <see cref="MaxDestroyedRecordsPerPool"/>.</summary>
+    public const int DefaultMaxDestroyedRecordsPerPool = 1000;
+
     /// <summary><c>dlq_enabled</c>: record failed VMs in the dead-letter queue (default off, as upstream).</summary>
     public bool DlqEnabled { get; init; }
 
@@ -72,4 +75,11 @@ public sealed record OperationsOptions
 
     /// <summary><c>max_orphaned_age</c> (seconds, default 86 400).</summary>
     public TimeSpan MaxOrphanedAge { get; init; } = TimeSpan.FromSeconds(86_400);
+
+    /// <summary>
+    /// <c>max_destroyed_records_per_pool</c> (extension, default 1000): the most records of destroyed (or failed) VMs an
+    /// inventory keeps per pool, newest first, beside their age limit <c>redis.data_ttl</c>. Older ones are dropped at
+    /// once, so a long churn keeps memory bounded; <c>GET /vm/&lt;host&gt;</c> of a dropped VM answers 404.
+    /// </summary>
+    public int MaxDestroyedRecordsPerPool { get; init; } = DefaultMaxDestroyedRecordsPerPool;
 }

@@ -30,7 +30,9 @@ public interface IInventory
     /// <summary>
     /// Drops a VM from <paramref name="from"/> (and from the inventory): sets <paramref name="fields"/>, then keeps the
     /// metadata for <paramref name="keepMetadataFor"/> (so its name is not reused and <c>GET /vm</c> reports it
-    /// destroyed) or deletes it at once when null. True when the VM was in <paramref name="from"/>.
+    /// destroyed) or deletes it at once when null. True when the VM was in <paramref name="from"/>. An inventory keeps
+    /// at most <c>max_destroyed_records_per_pool</c> such records per pool: forgetting one more drops the pool's oldest
+    /// kept record at once (its name is free again and <c>GET /vm</c> answers unknown).
     /// </summary>
     Task<bool> ForgetAsync(
         string pool,

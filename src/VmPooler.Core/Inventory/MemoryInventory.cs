@@ -1,14 +1,18 @@
+using VmPooler.Core.Configuration;
+
 namespace VmPooler.Core.Inventory;
 
 /// <summary>
 /// The embedded, in-process inventory: the default when no Redis is configured. One lock guards all state, so every
 /// operation is atomic and conditional exactly as the contract says; each one is a handful of dictionary operations,
-/// so the lock is held for microseconds.
+/// so the lock is held for microseconds. Records of forgotten VMs are kept until they expire, and at most
+/// <c>max_destroyed_records_per_pool</c> of them per pool (the newest), so a long churn does not grow the process.
 /// </summary>
 public sealed class MemoryInventory : IInventory
 {
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
+    private readonly int _maxForgottenPerPool;
     private readonly Dictionary<string, Entry> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PoolSets> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<(DurationKind, DateOnly), Dictionary<string, double>> _durations = [];
@@ -18,9 +22,16 @@ public sealed class MemoryInventory : IInventory
     private long _readySequence;
     private DateTimeOffset _nextSweep;
 
-    public MemoryInventory(TimeProvider timeProvider)
+    /// <param name="timeProvider">The clock every expiry reads.</param>
+    /// <param name="maxForgottenPerPool">
+    /// The most records of forgotten VMs kept per pool (<c>max_destroyed_records_per_pool</c>): when one more is
+    /// forgotten, the oldest goes at once.
+    /// </param>
+    public MemoryInventory(TimeProvider timeProvider, int maxForgottenPerPool = OperationsOptions.DefaultMaxDestroyedRecordsPerPool)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxForgottenPerPool, 1);
         _time = timeProvider;
+        _maxForgottenPerPool = maxForgottenPerPool;
     }
 
     public Task<bool> AddPendingAsync(string pool, string vm, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
@@ -46,10 +57,12 @@ public sealed class MemoryInventory : IInventory
                     return false;
                 }
 
+                var sets = Sets(pool);
+                sets.Unlink(existing);
                 existing.State = state;
                 existing.ExpiresAt = null;
                 Apply(existing, fields, null);
-                Sets(pool).Add(existing);
+                sets.Add(existing);
                 return true;
             }
 
@@ -113,12 +126,18 @@ public sealed class MemoryInventory : IInventory
                 return Task.FromResult(false);
             }
 
-            Sets(pool).Remove(entry);
+            var sets = Sets(pool);
+            sets.Remove(entry);
             entry.State = null;
             Apply(entry, fields, null);
             if (keepMetadataFor is { } keep && keep > TimeSpan.Zero)
             {
                 entry.ExpiresAt = _time.GetUtcNow() + keep;
+                sets.Remember(entry);
+                while (sets.Forgotten.Count > _maxForgottenPerPool)
+                {
+                    Drop(sets.Forgotten.First!.Value);
+                }
             }
             else
             {
@@ -441,7 +460,7 @@ public sealed class MemoryInventory : IInventory
                 return true;
             }
 
-            _vms.Remove(vm);
+            Drop(entry);
         }
 
         entry = null;
@@ -458,16 +477,30 @@ public sealed class MemoryInventory : IInventory
         }
 
         _nextSweep = now + TimeSpan.FromMinutes(1);
-        List<string>? expired = null;
-        foreach (var (name, entry) in _vms)
+        List<Entry>? expired = null;
+        foreach (var (_, entry) in _vms)
         {
             if (entry.ExpiresAt is { } expires && expires <= now)
             {
-                (expired ??= []).Add(name);
+                (expired ??= []).Add(entry);
             }
         }
 
-        expired?.ForEach(name => _vms.Remove(name));
+        expired?.ForEach(Drop);
+    }
+
+    /// <summary>Removes a forgotten VM's record: from the names and from its pool's list of forgotten records.</summary>
+    private void Drop(Entry entry)
+    {
+        if (_vms.TryGetValue(entry.Name, out var current) && ReferenceEquals(current, entry))
+        {
+            _vms.Remove(entry.Name);
+        }
+
+        if (_pools.TryGetValue(entry.Pool, out var sets))
+        {
+            sets.Unlink(entry);
+        }
     }
 
     private PoolSets Sets(string pool)
@@ -487,6 +520,9 @@ public sealed class MemoryInventory : IInventory
         public VmState? State { get; set; }
         public long ReadySequence { get; set; }
         public DateTimeOffset? ExpiresAt { get; set; }
+
+        /// <summary>This entry's place in its pool's <see cref="PoolSets.Forgotten"/> while it is a forgotten record.</summary>
+        public LinkedListNode<Entry>? ForgottenNode { get; set; }
         public Dictionary<string, string> Fields { get; } = new(StringComparer.Ordinal);
 
         public VmRecord ToRecord() => new(Name, Pool, State, new Dictionary<string, string>(Fields, StringComparer.Ordinal));
@@ -499,6 +535,20 @@ public sealed class MemoryInventory : IInventory
         public SortedSet<Entry> Ready { get; } = new(Comparer<Entry>.Create((a, b) => a.ReadySequence.CompareTo(b.ReadySequence)));
         public HashSet<Entry> Running { get; } = [];
         public HashSet<Entry> Completed { get; } = [];
+
+        /// <summary>The records of forgotten VMs (no state, kept until they expire), oldest first.</summary>
+        public LinkedList<Entry> Forgotten { get; } = new();
+
+        public void Remember(Entry entry) => entry.ForgottenNode = Forgotten.AddLast(entry);
+
+        public void Unlink(Entry entry)
+        {
+            if (entry.ForgottenNode is { } node)
+            {
+                Forgotten.Remove(node);
+                entry.ForgottenNode = null;
+            }
+        }
 
         public void Add(Entry entry)
         {

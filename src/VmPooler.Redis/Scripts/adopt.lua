@@ -8,4 +8,5 @@ redis.call('HDEL', key, '_expires')
 redis.call('HSET', key, '_state', 'completed', '_pool', ARGV[4])
 set_pairs(key, 5)
 redis.call('SADD', K_COMPLETED, ARGV[3])
+redis.call('ZREM', K_FORGOTTEN, ARGV[3])
 return 1

@@ -61,7 +61,7 @@ public static class RubyImportCommand
         await using var connection = RedisConnection.Connect(redis with { OperationTimeoutSeconds = Math.Max(redis.OperationTimeoutSeconds, 10) }, NullLogger<RedisConnection>.Instance);
         var time = TimeProvider.System;
         var targets = new ImportTargets(
-            new RedisInventory(connection, time, NullLogger<RedisInventory>.Instance),
+            new RedisInventory(connection, time, NullLogger<RedisInventory>.Instance, options.Operations.MaxDestroyedRecordsPerPool),
             new RedisTokenStore(connection, time),
             new RedisPoolOverrideStore(connection, time),
             new RedisOnDemandStore(connection, time));

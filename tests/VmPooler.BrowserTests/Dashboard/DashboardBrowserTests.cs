@@ -111,6 +111,55 @@ public class DashboardBrowserTests(BrowserFixture browser, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task Dashboard_ProviderOutage_BannerNamesTheProviderUntilItsBreakerCloses()
+    {
+        var directory = Directory.CreateTempSubdirectory("vmpooler-banner-").FullName;
+        try
+        {
+            var outage = Path.Combine(directory, "outage");
+            var yaml = $$"""
+                :providers:
+                  :dummy:
+                    createvm_max_time: 0.02
+                    boot_max_time: 0.02
+                    outage_file: '{{outage}}'
+                :config:
+                  circuit_breaker_failure_threshold: 3
+                  circuit_breaker_timeout: 1
+                  circuit_breaker_half_open_attempts: 1
+                  check_loop_delay_min: 0.1
+                  check_loop_delay_max: 0.2
+                :pools:
+                  - name: p
+                    size: 2
+                """;
+            await using var server = await VmPoolerServer.StartAsync(yaml, VmPoolerRole.All, output: output);
+            var page = await OpenAsync(server);
+            var banner = page.Locator("#providers-down");
+            await Expect(Pool(page, "p")).ToHaveAttributeAsync("data-ready", "2", Attribute);
+            await Expect(banner).ToBeHiddenAsync(new() { Timeout = Patience });
+
+            // The provider goes down: a checkout makes the manager clone, the clones fail, the breaker opens.
+            await File.WriteAllTextAsync(outage, "down");
+            (await server.PostAsync("api/v3/vm/p")).Status.ShouldBe(HttpStatusCode.OK);
+            await Expect(banner).ToBeVisibleAsync(new() { Timeout = Patience });
+            await Expect(banner.Locator("p[data-provider=\"dummy\"] .provider")).ToHaveTextAsync("Provider dummy is down", Text);
+            await Expect(banner).ToContainTextAsync("pools: p", new() { Timeout = Patience });
+            await Expect(banner).ToContainTextAsync("provider outage", new() { Timeout = Patience });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-provider-down.png"), FullPage = true });
+
+            // It comes back: the next probe succeeds, the breaker closes, the banner goes.
+            File.Delete(outage);
+            await Expect(banner).ToBeHiddenAsync(new() { Timeout = Patience });
+            await Expect(Pool(page, "p")).ToHaveAttributeAsync("data-ready", "2", Attribute);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Dashboard_VaryingFillAndHistory_ShowsLevelsAndCharts()
     {
         var now = new DateTimeOffset(2026, 3, 10, 14, 37, 0, TimeSpan.Zero);

@@ -31,6 +31,8 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
           max_lifetime_upper_limit: 48
         :auth:
           provider: 'dummy'
+        :prometheus:
+          prometheus_endpoint: '/prometheus'
         :pools:
           - name: 'alpha'
             size: 3
@@ -73,6 +75,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         routes.Count.ShouldBeGreaterThan(20, "the route list comes from the application's endpoints");
         routes.ShouldContain("/api/v3/managers");
+        routes.ShouldContain("/prometheus", "the configuration maps the routes that only some configurations have");
         var before = await SnapshotAsync(server, redis, prefix);
 
         var seed = ChaosScale.Seed;
@@ -120,6 +123,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
             .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "(absent)"} → {after.GetValueOrDefault(k) ?? "(absent)"}").ToList();
 
         output.WriteLine($"{(redis is null ? "memory" : "Redis")} inventory, seed {seed} (VMPOOLER_CHAOS_SEED={seed} repeats it), {routes.Count} routes × {RequestGenerator.Methods.Length} methods then random");
+        output.WriteLine($"routes: {string.Join(' ', routes)}");
         output.WriteLine($"{sent} requests in {clock.Elapsed.TotalSeconds:0.0} s; by kind: {string.Join(", ", kinds.Select(k => $"{k.Key} {k.Value}"))}");
         output.WriteLine($"statuses: {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}; 5xx: {failures.Count(f => f.StartsWith("5xx", StringComparison.Ordinal))}");
         output.WriteLine($"{withBody} answers with a body, {errorAnswers} error answers with a body, {errorsWithMessage} of them with a message (the rest, the original's bare {{\"ok\": false}}: {string.Join(", ", bare.Select(b => $"{b.Key}×{b.Value}"))}); {failures.Count} failures; {changed.Count} inventory entries changed ({before.Count} compared)");
@@ -156,6 +160,13 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
 
         // The OpenAPI document is JSON but not an API answer; every other body must be an API JSON answer.
         if (request.Target.Contains("openapi", StringComparison.OrdinalIgnoreCase) && response.Status == 200)
+        {
+            return null;
+        }
+
+        // Neither is the Prometheus exposition (text), answered to a GET of its path.
+        if (request.Target.Split('?')[0] == "/prometheus" && response.Status == 200 && request.Method == "GET"
+            && response.ContentType is { } metricsType && metricsType.StartsWith("text/plain", StringComparison.Ordinal))
         {
             return null;
         }

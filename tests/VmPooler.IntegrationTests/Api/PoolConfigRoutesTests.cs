@@ -271,6 +271,62 @@ public class PoolConfigRoutesTests(ITestOutputHelper output)
         response.Json.ToJsonString().ShouldBe(Compact($$"""{"ok": false, "bad_templates": ["{{bad}}"]}"""));
     }
 
+    /// <summary>A vSphere pool (templates are <c>folder/template</c> paths) beside a dummy one; the API never connects.</summary>
+    private const string WithVSpherePool = """
+        :config:
+          experimental_features: true
+        :providers:
+          :vc:
+            provider_class: vsphere
+            server: vcenter.example.com
+            username: vmpooler
+            password: secret
+        :pools:
+          - name: win
+            size: 1
+            provider: vc
+            template: templates/win-2022
+            folder: vmpooler/win
+          - name: debian
+            size: 1
+            template: debian
+        """;
+
+    [Theory]
+    [InlineData("win-2025")]
+    [InlineData("/templates/win-2025")]
+    [InlineData("templates/")]
+    [InlineData("/")]
+    public async Task PoolTemplate_VSpherePoolTemplateNotAPath_Answers400BadTemplatesAndChangesNothing(string template)
+    {
+        await using var server = await StartAsync(WithVSpherePool);
+
+        // Upstream 3.9.1: a template without a '/' inside (or with one at either end) is refused; all or nothing.
+        var response = await server.PostAsync("api/v3/config/pooltemplate", $$"""{"debian": "templates/debian-13", "win": "{{template}}"}""");
+
+        response.ShouldBeJson(HttpStatusCode.BadRequest);
+        response.Json.ToJsonString().ShouldBe(Compact("""{"ok": false, "bad_templates": ["win"]}"""));
+        var overrides = await OverridesAsync(server);
+        overrides.Get(PoolOverrideKind.Template, "win").ShouldBeNull();
+        overrides.Get(PoolOverrideKind.Template, "debian").ShouldBeNull("nothing changes when any entry is bad");
+        var config = (await server.GetAsync("api/v3/config")).ShouldBeJson(HttpStatusCode.OK).Object;
+        config["pool_configuration"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "win")!["template"]!.GetValue<string>()
+            .ShouldBe("templates/win-2022");
+    }
+
+    [Fact]
+    public async Task PoolTemplate_VSpherePathOrOtherProvidersName_Answers201()
+    {
+        await using var server = await StartAsync(WithVSpherePool);
+
+        var response = await server.PostAsync("api/v3/config/pooltemplate", """{"win": "templates/win-2025", "debian": "debian-13"}""");
+
+        response.ShouldBeJson(HttpStatusCode.Created);
+        var overrides = await OverridesAsync(server);
+        overrides.Get(PoolOverrideKind.Template, "win").ShouldBe("templates/win-2025");
+        overrides.Get(PoolOverrideKind.Template, "debian").ShouldBe("debian-13", "a dummy pool's template is not a path");
+    }
+
     // ---- clonetarget --------------------------------------------------------------------------------------------
 
     [Fact]

@@ -234,7 +234,8 @@ public class DashboardRoutesTests(ITestOutputHelper output)
 
         var data = (await server.GetAsync("dashboard/data")).ShouldBeJson(HttpStatusCode.OK).Object;
 
-        data.Select(p => p.Key).ShouldBe(["site", "now", "refresh", "totals", "clone", "boot", "checkouts", "pools"], "no history unless asked");
+        data.Select(p => p.Key).ShouldBe(["site", "now", "refresh", "totals", "clone", "boot", "checkouts", "pools", "providersDown"], "no history unless asked");
+        data["providersDown"]!.AsArray().ShouldBeEmpty("no manager has published breakers");
         data["site"]!.GetValue<string>().ShouldBe("ACME pool & co");
         data["totals"]!.ToJsonString().ShouldBe("""{"pools":4,"size":8,"ready":2,"pending":1,"running":2,"percent":25}""");
         data["clone"]!.ToJsonString().ShouldBe("""{"count":2,"average":15,"min":10,"max":20}""");

@@ -39,6 +39,7 @@ public sealed class ManyApiProcessesTests(ITestOutputHelper output)
           task_limit: 50
           check_loop_delay_min: 0.1
           check_loop_delay_max: 1
+          max_destroyed_records_per_pool: {Checkouts}
         :pools:
         {string.Concat(Pools.Select(p => $"  - name: '{p}'\n    size: {PoolSize}\n    provider: dummy\n"))}
         """;
@@ -168,7 +169,8 @@ public sealed class ManyApiProcessesTests(ITestOutputHelper output)
                 .ShouldBeTrue($"{api.BaseAddress} tells the same");
         }
 
-        // Every VM handed out is destroyed (all of them are asked, spread over the four APIs).
+        // Every VM handed out is destroyed (all of them are asked, spread over the four APIs): the configuration keeps
+        // every destroyed VM's record (by default only the newest 1000 per pool are kept, and 5 000 per pool went).
         var verify = Stopwatch.StartNew();
         var notDestroyed = new ConcurrentQueue<string>();
         var index = 0;

@@ -9,7 +9,8 @@ namespace VmPooler.IntegrationTests.Operations;
 /// <summary>
 /// Provider circuit breakers through the whole application (issue 14): a provider outage (the dummy provider's
 /// <c>outage_file</c>, which counts every call that reaches the provider) opens the breaker, <c>/status</c> names the
-/// provider that is down, calls stop reaching the provider while it is open, and it closes and the pool refills after.
+/// provider that is down (and so does the dashboard's data, for its banner), calls stop reaching the provider while it
+/// is open, and it closes and the pool refills after.
 /// </summary>
 public sealed class CircuitBreakerEndToEndTests(ITestOutputHelper output) : IDisposable
 {
@@ -45,6 +46,9 @@ public sealed class CircuitBreakerEndToEndTests(ITestOutputHelper output) : IDis
 
     private static async Task<JsonNode?> BreakerAsync(VmPoolerServer server) => (await StatusAsync(server))["providers"]?["dummy"];
 
+    private static async Task<JsonArray> DashboardProvidersDownAsync(VmPoolerServer server)
+        => (await server.GetAsync("dashboard/data")).ShouldBeJson(HttpStatusCode.OK).Object["providersDown"]!.AsArray();
+
     private static Task WaitForPoolAsync(VmPoolerServer server, int ready)
         => AsyncTestHelpers.WaitUntilAsync(
             async () => (await StatusAsync(server))["pools"]!["p"]!["ready"]!.GetValue<int>() == ready,
@@ -69,6 +73,12 @@ public sealed class CircuitBreakerEndToEndTests(ITestOutputHelper output) : IDis
         breaker["state"]!.GetValue<string>().ShouldBe("open");
         breaker["last_error"]!.GetValue<string>().ShouldContain("(provider outage)");
         breaker["retry_at"].ShouldNotBeNull();
+        var banner = (await DashboardProvidersDownAsync(server)).ShouldHaveSingleItem()!;
+        banner["name"]!.GetValue<string>().ShouldBe("dummy");
+        banner["state"]!.GetValue<string>().ShouldBe("open");
+        banner["pools"]!.AsArray().Select(p => p!.GetValue<string>()).ShouldBe(["p"]);
+        banner["lastError"]!.GetValue<string>().ShouldContain("(provider outage)");
+        banner["retryAt"]!.GetValue<string>().ShouldBe(breaker["retry_at"]!.GetValue<string>());
 
         // While open (no probe for an hour), refused calls pile up and none reaches the provider.
         var callsWhenOpen = ProviderCalls();
@@ -101,5 +111,6 @@ public sealed class CircuitBreakerEndToEndTests(ITestOutputHelper output) : IDis
             Deadline);
         await WaitForPoolAsync(server, 2);
         (await StatusAsync(server))["status"]!.AsObject().ContainsKey("providers_down").ShouldBeFalse();
+        (await DashboardProvidersDownAsync(server)).ShouldBeEmpty();
     }
 }

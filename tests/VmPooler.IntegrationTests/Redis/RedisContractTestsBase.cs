@@ -15,7 +15,7 @@ namespace VmPooler.IntegrationTests.Redis;
 public abstract class RedisContractTestsBase : InventoryContractTests
 {
     private readonly RedisInventories _inventories = new();
-    private RedisInventory? _prepared;
+    private RedisConnection? _prepared;
 
     /// <summary>What <c>redis.server</c> is set to.</summary>
     protected abstract string Endpoints { get; }
@@ -26,7 +26,7 @@ public abstract class RedisContractTestsBase : InventoryContractTests
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _prepared = await _inventories.CreateAsync(Endpoints, Time, configure: ConfigureAsync).DefaultTimeout();
+        _prepared = await _inventories.ConnectAsync(Endpoints, configure: ConfigureAsync).DefaultTimeout();
     }
 
     public override async Task DisposeAsync()
@@ -35,15 +35,16 @@ public abstract class RedisContractTestsBase : InventoryContractTests
         await _inventories.DisposeAsync();
     }
 
-    protected override IInventory CreateInventory(FakeTimeProvider time)
+    protected override IInventory CreateInventory(FakeTimeProvider time, int maxForgottenPerPool)
     {
         if (ReferenceEquals(time, Time) && Interlocked.Exchange(ref _prepared, null) is { } prepared)
         {
-            return prepared;
+            return RedisInventories.Create(prepared, time, maxForgottenPerPool);
         }
 
         // A second inventory in one test (none of the contract tests needs one today): connect now.
-        return _inventories.CreateAsync(Endpoints, time, configure: ConfigureAsync).DefaultTimeout().GetAwaiter().GetResult();
+        var connection = _inventories.ConnectAsync(Endpoints, configure: ConfigureAsync).DefaultTimeout().GetAwaiter().GetResult();
+        return RedisInventories.Create(connection, time, maxForgottenPerPool);
     }
 
     protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)

@@ -54,9 +54,12 @@ public sealed class RedisInventories : IAsyncDisposable
         Func<RedisOptions, Task<RedisOptions>>? configure = null)
         => Create(await ConnectAsync(endpoints, prefix, operationTimeoutSeconds, configure), time);
 
-    /// <summary>An inventory over an existing connection.</summary>
-    public static RedisInventory Create(RedisConnection connection, TimeProvider time)
-        => new(connection, time, NullLogger<RedisInventory>.Instance);
+    /// <summary>An inventory over an existing connection (keeping <paramref name="maxForgottenPerPool"/> forgotten records per pool).</summary>
+    public static RedisInventory Create(
+        RedisConnection connection,
+        TimeProvider time,
+        int maxForgottenPerPool = OperationsOptions.DefaultMaxDestroyedRecordsPerPool)
+        => new(connection, time, NullLogger<RedisInventory>.Instance, maxForgottenPerPool);
 
     /// <summary>Closes one connection now (a process going away), instead of at the end of the test.</summary>
     public async Task DisposeAsync(RedisConnection connection)

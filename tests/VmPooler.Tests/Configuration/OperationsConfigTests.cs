@@ -23,6 +23,7 @@ public class OperationsConfigTests
         ops.HealthThresholds.DlqMaxCritical.ShouldBe(1000);
         ops.PurgeEnabled.ShouldBeFalse();
         ops.MaxPendingAge.ShouldBe(TimeSpan.FromSeconds(7200));
+        ops.MaxDestroyedRecordsPerPool.ShouldBe(1000);
     }
 
     [Fact]
@@ -43,6 +44,7 @@ public class OperationsConfigTests
               purge_enabled: true
               purge_dry_run: true
               max_completed_age: 90
+              max_destroyed_records_per_pool: 25
             :pools:
               - name: a
                 size: 1
@@ -59,6 +61,7 @@ public class OperationsConfigTests
         ops.HealthThresholds.PendingQueueMax.ShouldBe(100);
         ops.PurgeDryRun.ShouldBeTrue();
         ops.MaxCompletedAge.ShouldBe(TimeSpan.FromSeconds(90));
+        ops.MaxDestroyedRecordsPerPool.ShouldBe(25);
     }
 
     [Fact]
@@ -69,6 +72,7 @@ public class OperationsConfigTests
               dlq_enabled: maybe
               dlq_max_entries: 0
               circuit_breaker_timeout: -1
+              max_destroyed_records_per_pool: none
               health_thresholds:
                 pending_queue_max: lots
             :pools:
@@ -76,11 +80,12 @@ public class OperationsConfigTests
                 size: 1
             """));
 
-        error.Errors.Count.ShouldBe(4);
+        error.Errors.Count.ShouldBe(5);
         error.Errors.ShouldContain(e => e.StartsWith("config.dlq_enabled:", StringComparison.Ordinal));
         error.Errors.ShouldContain(e => e.StartsWith("config.dlq_max_entries:", StringComparison.Ordinal));
         error.Errors.ShouldContain(e => e.StartsWith("config.circuit_breaker_timeout:", StringComparison.Ordinal));
         error.Errors.ShouldContain(e => e.StartsWith("config.health_thresholds.pending_queue_max:", StringComparison.Ordinal));
+        error.Errors.ShouldContain("config.max_destroyed_records_per_pool: must be an integer ≥ 1 (got \"none\")");
     }
 
     [Fact]

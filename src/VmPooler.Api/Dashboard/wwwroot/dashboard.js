@@ -125,6 +125,38 @@ function renderHistory(history) {
   ranges(byId('chart-times'), history.days);
 }
 
+const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString() : null);
+
+/** The banner naming each provider whose circuit breaker is open (or half-open, probing); hidden when none is. */
+function renderProvidersDown(down) {
+  const banner = byId('providers-down');
+  const list = down || [];
+  const key = JSON.stringify(list);
+  if (banner.dataset.key === key) return;
+  banner.dataset.key = key;
+  banner.replaceChildren(...list.map((p) => {
+    const line = document.createElement('p');
+    line.dataset.provider = p.name;
+    const name = document.createElement('span');
+    name.className = 'provider';
+    name.textContent = `Provider ${p.name} is down`;
+    const since = clock(p.since);
+    const retry = clock(p.retryAt);
+    const state = p.state === 'half-open' ? 'circuit breaker half-open, probing' : 'circuit breaker open';
+    const parts = [state + (since ? ` since ${since}` : ''), retry && p.state !== 'half-open' ? `next probe ${retry}` : null,
+      p.pools && p.pools.length ? `pools: ${p.pools.join(', ')}` : null].filter(Boolean);
+    line.append(name, ` (${parts.join('; ')})`);
+    if (p.lastError) {
+      const detail = document.createElement('span');
+      detail.className = 'detail';
+      detail.textContent = ` — ${p.lastError}`;
+      line.append(detail);
+    }
+    return line;
+  }));
+  banner.hidden = list.length === 0;
+}
+
 function setStatus(ok, text) {
   setAttr(byId('status-dot'), 'class', ok ? 'dot ok' : 'dot error');
   setText(byId('updated'), text);
@@ -139,6 +171,7 @@ async function refresh() {
     const data = await response.json();
     const fetched = performance.now();
     renderTotals(data);
+    renderProvidersDown(data.providersDown);
     renderPools(data);
     const rendered = performance.now();
     if (data.history) {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
+using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
 
 namespace VmPooler.Tests.Shared.Inventory;
@@ -23,8 +24,11 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
 
     protected static CancellationToken None => CancellationToken.None;
 
-    /// <summary>A new, empty inventory on <paramref name="time"/>.</summary>
-    protected abstract IInventory CreateInventory(FakeTimeProvider time);
+    /// <summary>
+    /// A new, empty inventory on <paramref name="time"/> that keeps at most <paramref name="maxForgottenPerPool"/> records
+    /// of forgotten VMs per pool (<c>max_destroyed_records_per_pool</c>).
+    /// </summary>
+    protected abstract IInventory CreateInventory(FakeTimeProvider time, int maxForgottenPerPool);
 
     /// <summary>The day's tag index (<c>vm:tag</c> → value) that <see cref="IInventory.RecordTagsAsync"/> writes to.</summary>
     protected abstract Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day);
@@ -49,9 +53,9 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         }
     }
 
-    protected IInventory Create()
+    protected IInventory Create(int maxForgottenPerPool = OperationsOptions.DefaultMaxDestroyedRecordsPerPool)
     {
-        var inventory = CreateInventory(Time);
+        var inventory = CreateInventory(Time, maxForgottenPerPool);
         _created.Add(inventory);
         return inventory;
     }

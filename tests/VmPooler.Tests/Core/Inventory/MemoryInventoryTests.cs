@@ -8,7 +8,7 @@ namespace VmPooler.Tests.Core.Inventory;
 /// <summary>The inventory contract against the embedded inventory, plus what only the memory inventory offers.</summary>
 public class MemoryInventoryTests : InventoryContractTests
 {
-    protected override IInventory CreateInventory(FakeTimeProvider time) => new MemoryInventory(time);
+    protected override IInventory CreateInventory(FakeTimeProvider time, int maxForgottenPerPool) => new MemoryInventory(time, maxForgottenPerPool);
 
     protected override Task<IReadOnlyDictionary<string, string>> ReadTagsAsync(IInventory inventory, DateOnly day)
         => inventory.GetTagsAsync(day, CancellationToken.None);
