@@ -286,15 +286,12 @@ public sealed class MemoryInventory : IInventory
         }
     }
 
-    public async Task<PoolTally> GetTallyAsync(string pool, CancellationToken cancellationToken)
+    public Task<PoolTally> GetTallyAsync(string pool, CancellationToken cancellationToken)
     {
-        var counts = (await GetCountsAsync([pool], cancellationToken))[pool];
         lock (_gate)
         {
-            // Counted and listed under separate locks: a return in between shows in one and not the other, as in Redis'
-            // own interleaving of two pipelined calls; the next event's tally sees it.
             IReadOnlyList<string> names = _pools.TryGetValue(pool, out var sets) ? [.. sets.Completed.Select(e => e.Name)] : [];
-            return new PoolTally(counts, names);
+            return Task.FromResult(new PoolTally(CountsOf(pool), names));
         }
     }
 
@@ -305,20 +302,24 @@ public sealed class MemoryInventory : IInventory
         {
             foreach (var pool in pools)
             {
-                counts[pool] = _pools.TryGetValue(pool, out var sets)
-                    ? new PoolCounts(
-                        sets.Pending.Count,
-                        sets.Ready.Count,
-                        sets.Running.Count,
-                        sets.Completed.Count,
-                        sets.Pending.Count(e => !e.Fields.ContainsKey(VmFields.CloneTime)),
-                        sets.Pending.Count(e => e.Fields.TryGetValue(VmFields.RequestId, out var id) && id.Length > 0))
-                    : default;
+                counts[pool] = CountsOf(pool);
             }
         }
 
         return Task.FromResult<IReadOnlyDictionary<string, PoolCounts>>(counts);
     }
+
+    /// <summary>One pool's counts; the caller holds the lock.</summary>
+    private PoolCounts CountsOf(string pool)
+        => _pools.TryGetValue(pool, out var sets)
+            ? new PoolCounts(
+                sets.Pending.Count,
+                sets.Ready.Count,
+                sets.Running.Count,
+                sets.Completed.Count,
+                sets.Pending.Count(e => !e.Fields.ContainsKey(VmFields.CloneTime)),
+                sets.Pending.Count(e => e.Fields.TryGetValue(VmFields.RequestId, out var id) && id.Length > 0))
+            : default;
 
     public Task RecordDurationAsync(DurationKind kind, string pool, string vm, double seconds, DateTimeOffset at, CancellationToken cancellationToken)
     {

@@ -89,13 +89,11 @@ public sealed record VmView
     /// <summary>Parses <paramref name="record"/>'s fields; unknown fields are left out, unreadable values read as absent.</summary>
     public static VmView From(VmRecord record)
     {
-        var fields = record.Fields;
-        string? Field(string name) => fields.TryGetValue(name, out var value) ? value : null;
-        DateTimeOffset? Time(string name) => VmTime.Parse(Field(name));
+        DateTimeOffset? Time(string name) => VmTime.Parse(record.Get(name));
 
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         var snapshots = new List<string>();
-        foreach (var (field, value) in fields)
+        foreach (var (field, value) in record.Fields)
         {
             if (field.StartsWith(VmFields.TagPrefix, StringComparison.Ordinal))
             {
@@ -112,29 +110,29 @@ public sealed record VmView
             Name = record.Name,
             Pool = record.Pool,
             State = record.State,
-            Template = Field(VmFields.Template) ?? record.Pool,
+            Template = record.Get(VmFields.Template) ?? record.Pool,
             Cloned = Time(VmFields.Clone),
-            CloneSeconds = double.TryParse(Field(VmFields.CloneTime), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? seconds : null,
+            CloneSeconds = double.TryParse(record.Get(VmFields.CloneTime), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? seconds : null,
             Ready = Time(VmFields.Ready),
             Checked = Time(VmFields.Check),
             CheckedOut = Time(VmFields.Checkout),
             Destroyed = Time(VmFields.Destroy),
-            Lifetime = Field(VmFields.Lifetime),
-            OwnerTokenHash = Field(VmFields.Token),
-            OwnerUser = Field(VmFields.TokenUser),
-            Ip = Field(VmFields.Ip),
-            SshPort = int.TryParse(Field(VmFields.SshPort), NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) ? port : null,
-            HostKeyFingerprint = Field(VmFields.HostKeyFingerprint) is { Length: > 0 } fingerprint ? fingerprint : null,
-            Host = Field(VmFields.Host),
-            Migrated = Field(VmFields.Migrated),
-            RequestId = Field(VmFields.RequestId),
-            RequestName = Field(VmFields.RequestName),
-            CloneError = Field(VmFields.CloneError),
-            OpenSocketError = Field(VmFields.OpenSocketError),
-            TimeoutNotified = Field(VmFields.TimeoutNotification) is not null,
+            Lifetime = record.Get(VmFields.Lifetime),
+            OwnerTokenHash = record.Get(VmFields.Token),
+            OwnerUser = record.Get(VmFields.TokenUser),
+            Ip = record.Get(VmFields.Ip),
+            SshPort = int.TryParse(record.Get(VmFields.SshPort), NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) ? port : null,
+            HostKeyFingerprint = record.Get(VmFields.HostKeyFingerprint) is { Length: > 0 } fingerprint ? fingerprint : null,
+            Host = record.Get(VmFields.Host),
+            Migrated = record.Get(VmFields.Migrated),
+            RequestId = record.Get(VmFields.RequestId),
+            RequestName = record.Get(VmFields.RequestName),
+            CloneError = record.Get(VmFields.CloneError),
+            OpenSocketError = record.Get(VmFields.OpenSocketError),
+            TimeoutNotified = record.Get(VmFields.TimeoutNotification) is not null,
             Tags = tags,
             Snapshots = snapshots,
-            Disks = Field(VmFields.Disk) is { Length: > 0 } disk ? disk.Split(':') : [],
+            Disks = record.Get(VmFields.Disk) is { Length: > 0 } disk ? disk.Split(':') : [],
         };
     }
 }

@@ -158,31 +158,20 @@ public sealed partial class QemuProvider : IVmProvider
         }
 
         var files = new VmFiles(VmDirectory(pool.Name, vmName));
-        var record = ReadRecord(files);
         var liveness = Directory.Exists(files.Directory) ? Liveness(files) : (VmLiveness?)null;
-        switch (liveness)
+        var record = ReadRecord(files);
+        return (liveness, record) switch
         {
-            case null:
-                return ReadyCheckResult.NotReady($"qemu provider: no VM '{vmName}' in pool '{pool.Name}'");
-            case VmLiveness.Dead:
-                // No QEMU runs it and none is starting it (the manager that cloned it died, or QEMU did): it can never
-                // become ready, so the manager replaces it at once instead of waiting for the pool's timeout.
-                return ReadyCheckResult.CloneAbandoned(record is null
-                    ? $"qemu provider: the clone of '{vmName}' did not finish (no QEMU process, nothing creating it)"
-                    : $"qemu provider: the QEMU process of '{vmName}' is gone");
-            case VmLiveness.Creating:
-                return ReadyCheckResult.NotReady($"qemu provider: '{vmName}' is still being created");
-            default:
-                break;
-        }
-
-        if (record is null)
-        {
-            return ReadyCheckResult.NotReady($"qemu provider: no VM '{vmName}' in pool '{pool.Name}'");
-        }
-
-        var problem = await GuestProbe.SshBannerProblemAsync(record.Ip, record.SshPort, TimeSpan.FromSeconds(3), _time, cancellationToken);
-        return problem is null ? ReadyCheckResult.Ready : ReadyCheckResult.NotReady(problem);
+            // No QEMU runs it and none is starting it (the manager that cloned it died, or QEMU did): it can never become
+            // ready, so the manager replaces it at once instead of waiting for the pool's timeout.
+            (VmLiveness.Dead, null) => ReadyCheckResult.CloneAbandoned($"qemu provider: the clone of '{vmName}' did not finish (no QEMU process, nothing creating it)"),
+            (VmLiveness.Dead, _) => ReadyCheckResult.CloneAbandoned($"qemu provider: the QEMU process of '{vmName}' is gone"),
+            (VmLiveness.Creating, _) => ReadyCheckResult.NotReady($"qemu provider: '{vmName}' is still being created"),
+            (VmLiveness.Running, { } running) => await GuestProbe.SshBannerProblemAsync(running.Ip, running.SshPort, TimeSpan.FromSeconds(3), _time, cancellationToken) is { } problem
+                ? ReadyCheckResult.NotReady(problem)
+                : ReadyCheckResult.Ready,
+            _ => ReadyCheckResult.NotReady($"qemu provider: no VM '{vmName}' in pool '{pool.Name}'"),
+        };
     }
 
     public Task<ProviderVm?> GetVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
