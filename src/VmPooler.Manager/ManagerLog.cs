@@ -117,6 +117,9 @@ internal static partial class ManagerLog
     [LoggerMessage(EventIds.OwnershipUnavailable, LogLevel.Warning, "[!] Pool leases could not be renewed: {Error}")]
     public static partial void OwnershipUnavailable(ILogger logger, string error);
 
+    [LoggerMessage(EventIds.OwnershipLapsed, LogLevel.Warning, "[!] Pool leases renewed {Elapsed} after the last renewal, past their time-to-live ({TimeToLive}): the pools' passes were held meanwhile")]
+    public static partial void OwnershipLapsed(ILogger logger, TimeSpan elapsed, TimeSpan timeToLive);
+
     [LoggerMessage(EventIds.PoolsUnmanaged, LogLevel.Warning, "[!] No live manager may own these pools (labels): {Pools}")]
     public static partial void PoolsUnmanaged(ILogger logger, string pools);
 

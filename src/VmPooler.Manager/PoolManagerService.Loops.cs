@@ -23,6 +23,13 @@ internal sealed partial class PoolManagerService
                     _heartbeat.MarkPass(_time.GetUtcNow());
                     _queue.EnqueueAfter(name, NextDelay(state, result));
                 }
+                else if (_ownership?.Claims(name) == true)
+                {
+                    // The lease lapsed while renewals failed, but the pool was not reported lost: a renewal that
+                    // succeeds later tells nothing (no pool is gained), so the pool keeps its schedule and its passes
+                    // resume by themselves once the lease is fresh again.
+                    _queue.EnqueueAfter(name, state.Timings.LoopDelayMin);
+                }
             }
             catch (InventoryUnavailableException ex) when (!stoppingToken.IsCancellationRequested)
             {

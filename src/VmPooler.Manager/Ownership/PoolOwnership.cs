@@ -32,7 +32,7 @@ internal sealed class PoolOwnership(
     private volatile IReadOnlySet<string> _owned = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>The pools last reported to the manager as owned (gained and lost are told against this set).</summary>
-    private IReadOnlySet<string> _reported = new HashSet<string>(StringComparer.Ordinal);
+    private volatile IReadOnlySet<string> _reported = new HashSet<string>(StringComparer.Ordinal);
     private long _renewedAt;
 
     public string ManagerId => identity.Id;
@@ -44,6 +44,13 @@ internal sealed class PoolOwnership(
 
     /// <summary>True while this manager holds the pool's lease (renewed within its time-to-live).</summary>
     public bool Owns(string pool) => Fresh() && _owned.Contains(pool);
+
+    /// <summary>
+    /// True when the pool was last reported as owned and not as lost since: owned, or owned until its lease lapsed
+    /// because renewals failed, in which case the next successful round either renews it (no report: the pool simply
+    /// goes on) or reports it lost.
+    /// </summary>
+    public bool Claims(string pool) => _reported.Contains(pool);
 
     /// <summary>
     /// Keeps the leases until <paramref name="cancellationToken"/> is cancelled, then hands every pool over at once.
@@ -87,6 +94,12 @@ internal sealed class PoolOwnership(
             }
 
             var held = await store.AcquireAsync(identity.Id, desired, TimeToLive, cancellationToken);
+            var previous = Volatile.Read(ref _renewedAt);
+            if (previous != 0 && _reported.Count > 0 && time.GetElapsedTime(previous) >= TimeToLive)
+            {
+                ManagerLog.OwnershipLapsed(logger, time.GetElapsedTime(previous), TimeToLive);
+            }
+
             _owned = held.ToHashSet(StringComparer.Ordinal);
             Volatile.Write(ref _renewedAt, started);
             Report(held, changed);

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using VmPooler.Core.Configuration;
 using VmPooler.Core.Inventory;
+using VmPooler.Core.Leases;
+using VmPooler.Core.Metrics;
 using VmPooler.Manager;
 using VmPooler.Providers.Dummy;
 using VmPooler.Tests.Shared;
@@ -43,6 +45,29 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         var provider = new DummyProvider("dummy", dummy ?? new DummyProviderOptions(), _time, new Random(1));
         _reconciler = new PoolReconciler(options, _inventory, [provider], _time, NullLogger<PoolReconciler>.Instance);
         _service = new PoolManagerService(options, _inventory, _reconciler, _time, NullLogger<PoolManagerService>.Instance) { EventPassSpacing = spacing };
+        return _service;
+    }
+
+    /// <summary>Starts the service with per-pool leases from <paramref name="leases"/> and full passes due every second.</summary>
+    private PoolManagerService StartWithLeases(IPoolLeaseStore leases, ManagerHeartbeat heartbeat, params PoolOptions[] pools)
+    {
+        var options = new VmPoolerOptions
+        {
+            Config = new GlobalOptions { CheckLoopDelayMinSeconds = 1, CheckLoopDelayMaxSeconds = 1 },
+            Pools = pools,
+            Providers = new Dictionary<string, ProviderOptions> { ["dummy"] = new() { Name = "dummy", ProviderClass = "dummy" } },
+        };
+        var provider = new DummyProvider("dummy", new DummyProviderOptions(), _time, new Random(1));
+        _reconciler = new PoolReconciler(options, _inventory, [provider], _time, NullLogger<PoolReconciler>.Instance);
+        _service = new PoolManagerService(
+            options,
+            _inventory,
+            _reconciler,
+            _time,
+            NullLogger<PoolManagerService>.Instance,
+            heartbeat: heartbeat,
+            leases: leases,
+            identity: new ManagerIdentity("m1", new Dictionary<string, string>())) { EventPassSpacing = TimeSpan.Zero };
         return _service;
     }
 
@@ -164,6 +189,50 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         (await CountsAsync("pool")).ShouldBe(default);
     }
 
+    /// <summary>
+    /// A lease renewal that hangs (Redis failing over) until after the lease's time-to-live: passes due meanwhile are
+    /// skipped, since the pool is not owned for sure; once the renewal succeeds nothing was gained or lost, and the
+    /// pool's periodic passes must go on by themselves (they used to stop for good: a manager that kept its pools
+    /// through a failover never refilled them again).
+    /// </summary>
+    [Fact]
+    public async Task LeaseRenewalHungPastItsTimeToLive_ThenSucceeds_PeriodicPassesResume()
+    {
+        var leases = new GatedLeaseStore(new MemoryPoolLeaseStore(_time));
+        var heartbeat = new ManagerHeartbeat();
+        using var opened = new Disposer(leases.Open);
+        var service = StartWithLeases(leases, heartbeat, PoolOf("pool", 2));
+        await service.StartAsync(CancellationToken.None).DefaultTimeout();
+        await WaitForCountsAsync("pool", c => c.Ready == 2, "the pool is full");
+
+        // The next renewal round (a third of the 15 s time-to-live from now) hangs in the store.
+        leases.Hold();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await AsyncTestHelpers.WaitUntilAsync(() => leases.Waiting > 0, "the renewal round waits in the store");
+
+        // Second by second past the time-to-live: each due pass is attempted (skipped once the lease is stale).
+        for (var second = 6; second <= 16; second++)
+        {
+            var attempts = service.PassCount("pool");
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") > attempts, $"the pass due at {second} s was attempted");
+        }
+
+        var lastPass = heartbeat.LastPass.ShouldNotBeNull();
+        (_time.GetUtcNow() - lastPass).ShouldBeGreaterThan(TimeSpan.FromSeconds(1), "no pass ran while the lease was stale");
+
+        // The renewal goes through: the pool is still this manager's, and its passes run again without any event.
+        leases.Open();
+        await AsyncTestHelpers.WaitUntilAsync(() => service.OwnedPools.Count == 1, "the renewal went through");
+        await AsyncTestHelpers.WaitUntilAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                return heartbeat.LastPass > lastPass;
+            },
+            "a full pass ran after the renewal");
+    }
+
     [Fact]
     public async Task StopAsync_Running_StopsCleanlyAndIgnoresLaterEvents()
     {
@@ -195,5 +264,11 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
 
         service.ExecuteTask.ShouldNotBeNull().IsCompletedSuccessfully.ShouldBeTrue();
         (await CountsAsync("pool")).Pending.ShouldBe(3);
+    }
+
+    /// <summary>Runs an action on dispose (a gate opened whatever the test's outcome, so the service can stop).</summary>
+    private sealed class Disposer(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 }
