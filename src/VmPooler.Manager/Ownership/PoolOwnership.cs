@@ -27,6 +27,18 @@ internal sealed class PoolOwnership(
     /// <summary>How long a handover waits for this manager's work on the pools it lets go to end.</summary>
     private static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long after another manager's registration runs out the next round comes: its leases were renewed a moment
+    /// after its registration (the same round), so they have lapsed too by then.
+    /// </summary>
+    internal static readonly TimeSpan LapseMargin = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The wait before another round while pools this manager should own are still held by others.</summary>
+    internal static readonly TimeSpan QuickRetry = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>At most this many quick rounds in a row; then the renewal interval again.</summary>
+    private const int MaxQuickRetries = 10;
+
     private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
     private volatile IReadOnlySet<string> _owned = new HashSet<string>(StringComparer.Ordinal);
@@ -34,6 +46,8 @@ internal sealed class PoolOwnership(
     /// <summary>The pools last reported to the manager as owned (gained and lost are told against this set).</summary>
     private volatile IReadOnlySet<string> _reported = new HashSet<string>(StringComparer.Ordinal);
     private long _renewedAt;
+    private TimeSpan _nextRound;
+    private int _quickRetries;
 
     public string ManagerId => identity.Id;
 
@@ -64,7 +78,7 @@ internal sealed class PoolOwnership(
             while (!cancellationToken.IsCancellationRequested)
             {
                 await RebalanceOnceAsync(changed, cancellationToken);
-                await WaitAsync(TimeToLive / 3, cancellationToken);
+                await WaitAsync(_nextRound, cancellationToken);
             }
         }
         finally
@@ -76,6 +90,7 @@ internal sealed class PoolOwnership(
     /// <summary>One round: register, read the live managers, release what is no longer ours, take what is.</summary>
     public async Task RebalanceOnceAsync(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> changed, CancellationToken cancellationToken)
     {
+        _nextRound = TimeToLive / 3;
         try
         {
             var started = time.GetTimestamp();
@@ -103,6 +118,7 @@ internal sealed class PoolOwnership(
             _owned = held.ToHashSet(StringComparer.Ordinal);
             Volatile.Write(ref _renewedAt, started);
             Report(held, changed);
+            _nextRound = NextRound(managers, desired.Count - held.Count);
         }
         catch (InventoryUnavailableException ex)
         {
@@ -148,6 +164,38 @@ internal sealed class PoolOwnership(
         }
 
         return desired;
+    }
+
+    /// <summary>
+    /// When the next round comes: at the renewal interval, unless another manager's registration runs out sooner (it
+    /// stopped renewing: its pools are taken a moment after its leases lapse, not at the next renewal after that), or
+    /// pools this manager should own are still held by another (a lease about to lapse, or an owner about to let go).
+    /// Registrations carry their manager's clock: a skewed one only moves an extra round earlier or later.
+    /// </summary>
+    private TimeSpan NextRound(IReadOnlyList<ManagerRegistration> managers, int notHeld)
+    {
+        var next = TimeToLive / 3;
+        var now = time.GetUtcNow();
+        foreach (var manager in managers.Where(m => m.Id != identity.Id))
+        {
+            var lapsesIn = manager.Renewed + TimeToLive - now + LapseMargin;
+            if (lapsesIn > TimeSpan.Zero && lapsesIn < next)
+            {
+                next = lapsesIn;
+            }
+        }
+
+        if (notHeld == 0)
+        {
+            _quickRetries = 0;
+        }
+        else if (_quickRetries < MaxQuickRetries && QuickRetry < next)
+        {
+            _quickRetries++;
+            next = QuickRetry;
+        }
+
+        return next;
     }
 
     /// <summary>The rendezvous (highest random weight) score of a pool for a manager: stable across processes.</summary>
