@@ -97,9 +97,14 @@ internal sealed partial class PoolReconciler
     private async Task<int> CheckReadyVmsAsync(PoolOptions pool, IReadOnlyList<VmRecord> vms, CancellationToken cancellationToken)
     {
         var failed = 0;
+        if (vms.Count > 0)
+        {
+            // The checks' time stamps, all in one inventory call before the checks start.
+            await _inventory.SetFieldAsync(pool.Name, [.. vms.Select(v => v.Name)], VmFields.Check, VmTime.Format(_time.GetUtcNow()), cancellationToken);
+        }
+
         await ForEachAsync(vms, cancellationToken, async (vm, ct) =>
         {
-            await _inventory.UpdateFieldsAsync(vm.Name, new Dictionary<string, string> { [VmFields.Check] = VmTime.Format(_time.GetUtcNow()) }, cancellationToken: ct);
             var result = await _executor.CheckReadyAsync(pool, vm.Name, ct);
             if (!result.IsReady
                 && await _inventory.MoveAsync(pool.Name, vm.Name, VmState.Ready, VmState.Completed, OpenSocketError(result), cancellationToken: ct))

@@ -25,6 +25,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private static readonly string AdoptScript = RedisConnection.LoadScript("adopt", withPrelude: true);
     private static readonly string ImportScript = RedisConnection.LoadScript("import", withPrelude: true);
     private static readonly string UpdateScript = RedisConnection.LoadScript("update", withPrelude: true);
+    private static readonly string SetFieldScript = RedisConnection.LoadScript("set_field", withPrelude: true);
     private static readonly string TakeScript = RedisConnection.LoadScript("take", withPrelude: true);
     private static readonly string RollbackScript = RedisConnection.LoadScript("rollback", withPrelude: true);
     private static readonly string TakeUndoScript = RedisConnection.LoadScript("take_undo", withPrelude: true);
@@ -185,6 +186,18 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                 return false;
             },
             cancellationToken);
+
+    public Task<int> SetFieldAsync(string pool, IReadOnlyCollection<string> vms, string field, string value, CancellationToken cancellationToken)
+        => vms.Count == 0
+            ? Task.FromResult(0)
+            : GuardAsync(
+                async () =>
+                {
+                    var set = (int)await PoolScriptAsync(SetFieldScript, pool, [field, value, .. vms.Select(v => (RedisValue)v)]);
+                    await ConfirmedAsync(set > 0);
+                    return set;
+                },
+                cancellationToken);
 
     public Task<bool> UpdateFieldsAsync(
         string vm,

@@ -40,6 +40,9 @@ public abstract class DelegatingInventory(IInventory inner) : IInventory
     public virtual Task<bool> ImportVmAsync(string pool, string vm, VmState state, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken)
         => Inner.ImportVmAsync(pool, vm, state, fields, cancellationToken);
 
+    public virtual Task<int> SetFieldAsync(string pool, IReadOnlyCollection<string> vms, string field, string value, CancellationToken cancellationToken)
+        => Inner.SetFieldAsync(pool, vms, field, value, cancellationToken);
+
     public virtual Task<bool> UpdateFieldsAsync(
         string vm,
         IReadOnlyDictionary<string, string> set,

@@ -55,6 +55,13 @@ public interface IInventory
     /// </summary>
     Task<bool> ImportVmAsync(string pool, string vm, VmState state, IReadOnlyDictionary<string, string> fields, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sets one field to one value on several VMs of <paramref name="pool"/> in one step (the time stamps of a pass's
+    /// ready checks: one inventory call per pool instead of one per VM). Names no longer known in the pool are skipped.
+    /// Returns how many VMs were set.
+    /// </summary>
+    Task<int> SetFieldAsync(string pool, IReadOnlyCollection<string> vms, string field, string value, CancellationToken cancellationToken);
+
     /// <summary>Sets (and removes) metadata fields of a known VM. False when the VM is unknown.</summary>
     Task<bool> UpdateFieldsAsync(
         string vm,

@@ -148,6 +148,24 @@ public sealed class MemoryInventory : IInventory
         }
     }
 
+    public Task<int> SetFieldAsync(string pool, IReadOnlyCollection<string> vms, string field, string value, CancellationToken cancellationToken)
+    {
+        var set = 0;
+        lock (_gate)
+        {
+            foreach (var vm in vms)
+            {
+                if (TryGetLive(vm, out var entry) && entry.State is not null && entry.Pool == pool)
+                {
+                    entry.Fields[field] = value;
+                    set++;
+                }
+            }
+        }
+
+        return Task.FromResult(set);
+    }
+
     public Task<bool> UpdateFieldsAsync(
         string vm,
         IReadOnlyDictionary<string, string> set,

@@ -473,6 +473,54 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         (await inventory.GetVmAsync("ghost", None)).ShouldBeNull();
     }
 
+    // ---- SetField ----
+
+    [Fact]
+    public async Task SetFieldAsync_SeveralVmsOfThePool_SetsEachOneInOneCall()
+    {
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1", "vm2");
+        await inventory.AddPendingAsync(PoolA, "vm3", Fields(("a", "1")), None);
+
+        var set = await inventory.SetFieldAsync(PoolA, ["vm1", "vm2", "vm3"], VmFields.Check, "stamp", None);
+
+        set.ShouldBe(3);
+        foreach (var name in new[] { "vm1", "vm2", "vm3" })
+        {
+            (await inventory.GetVmAsync(name, None))!.Get(VmFields.Check).ShouldBe("stamp");
+        }
+
+        (await inventory.GetVmAsync("vm3", None))!.Get("a").ShouldBe("1");
+        var counts = await CountsAsync(inventory, PoolA);
+        (counts.Pending, counts.Ready).ShouldBe((1, 2));
+    }
+
+    [Fact]
+    public async Task SetFieldAsync_UnknownForgottenOrOtherPoolsVms_SkippedAndNotCreated()
+    {
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1");
+        await AddReadyAsync(inventory, PoolB, "other");
+        await inventory.AddPendingAsync(PoolA, "gone", Fields(("a", "1")), None);
+        await inventory.ForgetAsync(PoolA, "gone", VmState.Pending, TimeSpan.FromHours(1), cancellationToken: None);
+
+        var set = await inventory.SetFieldAsync(PoolA, ["vm1", "ghost", "gone", "other"], VmFields.Check, "stamp", None);
+
+        set.ShouldBe(1);
+        (await inventory.GetVmAsync("vm1", None))!.Get(VmFields.Check).ShouldBe("stamp");
+        (await inventory.GetVmAsync("ghost", None)).ShouldBeNull();
+        (await inventory.GetVmAsync("gone", None))?.Get(VmFields.Check).ShouldBeNull();
+        (await inventory.GetVmAsync("other", None))!.Get(VmFields.Check).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task SetFieldAsync_NoVms_Zero()
+    {
+        var inventory = Create();
+
+        (await inventory.SetFieldAsync(PoolA, [], VmFields.Check, "stamp", None)).ShouldBe(0);
+    }
+
     // ---- Checkout ----
 
     [Fact]
