@@ -51,6 +51,12 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     public bool IsConnected => _multiplexer.IsConnected;
 
+    /// <summary>True when connected to a Redis Cluster: a multi-key call must then keep to one hash slot.</summary>
+    public bool IsCluster => _multiplexer.GetServers().Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
+
+    /// <summary>The hash slot of <paramref name="key"/> (its hash tag's, when it has one).</summary>
+    public int HashSlot(RedisKey key) => _multiplexer.HashSlot(key);
+
     /// <summary>
     /// Runs one Redis operation: the client bounds it by <c>operation_timeout</c>; a lost connection, a timeout or a
     /// Redis error becomes an <see cref="InventoryUnavailableException"/> naming the cause (the API answers 503; the

@@ -36,7 +36,7 @@ internal sealed partial class RedisPoolLeaseStore(RedisConnection connection, Ti
         return connection.GuardAsync(
             async () =>
             {
-                var results = await PerPoolAsync(pools, pool => EvalAsync(LeaseScript, [_keys.PoolLease(pool)], [managerId, "acquire", ttl]));
+                var results = await PerPoolAsync(pools, keys => EvalAsync(LeaseScript, keys, [managerId, "acquire", ttl]));
                 return (IReadOnlySet<string>)results.Where(r => r.Done).Select(r => r.Pool).ToHashSet(StringComparer.Ordinal);
             },
             timeProvider,
@@ -47,7 +47,7 @@ internal sealed partial class RedisPoolLeaseStore(RedisConnection connection, Ti
         => connection.GuardAsync(
             async () =>
             {
-                var results = await PerPoolAsync(pools, pool => EvalAsync(LeaseScript, [_keys.PoolLease(pool)], [managerId, "release"]));
+                var results = await PerPoolAsync(pools, keys => EvalAsync(LeaseScript, keys, [managerId, "release"]));
                 if (results.Any(r => r.Done))
                 {
                     await PublishAsync(managerId);
@@ -152,12 +152,23 @@ internal sealed partial class RedisPoolLeaseStore(RedisConnection connection, Ti
 
     private Task PublishAsync(string managerId) => connection.Subscriber.PublishAsync(_keys.ManagerChanges, managerId);
 
-    /// <summary>Runs one script per distinct pool, all sent before any answer is awaited (one pipeline, across nodes on a cluster).</summary>
-    private static async Task<(string Pool, bool Done)[]> PerPoolAsync(IReadOnlyCollection<string> pools, Func<string, Task<RedisResult>> script)
+    /// <summary>
+    /// Runs the lease script over the distinct pools' lease keys: one call for all of them on a single server (a
+    /// thousand pools renewed in one script), one call per hash slot on a cluster, all sent before any answer is awaited.
+    /// </summary>
+    private async Task<(string Pool, bool Done)[]> PerPoolAsync(IReadOnlyCollection<string> pools, Func<RedisKey[], Task<RedisResult>> script)
     {
         var distinct = pools.Distinct(StringComparer.Ordinal).ToList();
-        var results = await Task.WhenAll(distinct.Select(script));
-        return [.. distinct.Select((pool, i) => (pool, (int)results[i] == 1))];
+        if (distinct.Count == 0)
+        {
+            return [];
+        }
+
+        var batches = connection.IsCluster
+            ? [.. distinct.GroupBy(pool => connection.HashSlot(_keys.PoolLease(pool))).Select(g => g.ToList())]
+            : new List<List<string>> { distinct };
+        var answers = await Task.WhenAll(batches.Select(batch => script([.. batch.Select(_keys.PoolLease)])));
+        return [.. batches.Zip(answers).SelectMany(b => b.First.Zip((RedisResult[])b.Second!, (pool, done) => (pool, (int)done == 1)))];
     }
 
     private async Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] args)
