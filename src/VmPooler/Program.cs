@@ -153,6 +153,17 @@ root.SetAction(async (parse, cancellationToken) =>
 
 // Option errors (an unknown option, a bad --role, --manager-id or --pools-label) exit with 2, the usual code for bad usage.
 var parsed = root.Parse(args);
+if (parsed.Errors.Count == 0
+    && ResolveRole(parsed.GetValue(roleWords) ?? [], parsed.GetValue(roleOption), parsed.GetResult(roleOption) is { Implicit: false }) is (VmPoolerRole.Manager, null)
+    && Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") is null)
+{
+    // A manager-only process works in short bursts (a pool's pass, a lease renewal) separated by idle time, and serves
+    // no latency-bound requests: its idle thread-pool workers should sleep at once instead of spinning for more work
+    // (the spinning was about a third of an idle manager's CPU). Read when the thread pool starts its first worker, so
+    // it is set before anything runs on the pool; the environment variable still wins.
+    AppContext.SetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", 0);
+}
+
 var exitCode = await parsed.InvokeAsync();
 return parsed.Errors.Count > 0 ? 2 : exitCode;
 
