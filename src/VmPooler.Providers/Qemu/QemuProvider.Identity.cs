@@ -16,8 +16,8 @@ public sealed partial class QemuProvider
     private const string GuestHostKey = "/etc/dropbear/dropbear_ed25519_host_key";
 
     /// <summary>
-    /// The PID of the guest's sshd, or of the wait for a host key that stands in for it (guest/build-guest.sh): killing
-    /// it makes init start sshd again, with the key then in place.
+    /// The PID of the sleep the guest's sshd waits on until it has a host key (guest/build-guest.sh): killing it starts
+    /// sshd, with the key then in place.
     /// </summary>
     private const string GuestSshdPid = "/run/vmpooler-sshd.pid";
 
@@ -38,7 +38,7 @@ public sealed partial class QemuProvider
         // the key stays out of console.log; the shell turns the echo back on after the end marker. The key is written
         // by the shell's own printf; sha256sum proves it arrived whole. A guest without the PID file (built by an
         // older guest/build-guest.sh) restarts its running sshd instead.
-        var commands = $"hostname {vmName}; echo {vmName} > /etc/hostname; date -s @{epoch} >/dev/null; echo {entropy} > /dev/urandom; "
+        var commands = $"echo {vmName} > /proc/sys/kernel/hostname; echo {vmName} > /etc/hostname; date -s @{epoch} >/dev/null; echo {entropy} > /dev/urandom; "
             + $"umask 077; printf '{OctalEscaped(key.File)}' > {GuestHostKey} && sha256sum {GuestHostKey}; umask 022; "
             + $"if read p 2>/dev/null < {GuestSshdPid}; then kill $p; else killall dropbear 2>/dev/null; fi";
         var output = await GuestProbe.RunOnConsoleAsync(files.Serial, commands, _options.BootTimeout, _time, cancellationToken, after: "stty echo");
@@ -93,11 +93,11 @@ public sealed partial class QemuProvider
     {
         await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
 
-        // The pause lets init finish the one-second rest it takes after starting its children, so in a clone it reaps
-        // the killed wait and starts sshd at once.
+        // sshd starts with the console (both by init): it may take a moment to write down its wait (5 s at most here).
         var output = await GuestProbe.RunOnConsoleAsync(
             files.Serial,
-            $"sync; usleep 1500000; ls {GuestHostKey} 2>/dev/null; cat /proc/$(cat {GuestSshdPid} 2>/dev/null)/comm 2>/dev/null",
+            $"sync; i=0; while [ ! -s {GuestSshdPid} ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done; "
+                + $"ls {GuestHostKey} 2>/dev/null; cat /proc/$(cat {GuestSshdPid} 2>/dev/null)/comm 2>/dev/null",
             _options.BootTimeout,
             _time,
             cancellationToken);
