@@ -47,9 +47,9 @@ internal static class GuestProbe
     /// <summary>
     /// Runs shell commands on the guest's serial console (a root shell on ttyS0), waits until they finished and returns
     /// what they printed. The output is framed by markers computed by the shell, so the echo of the command line itself
-    /// does not match them.
+    /// does not match them. <paramref name="after"/> runs after the end marker, so nobody waits for it.
     /// </summary>
-    public static async Task<string> RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<string> RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, string? after = null)
     {
         var nonce = Guid.NewGuid().ToString("N")[..10];
         var begin = $"VMP42B{nonce}";
@@ -59,7 +59,7 @@ internal static class GuestProbe
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(serialSocket), limit.Token);
-            var line = $"\necho VMP$((6*7))B{nonce}; {commands}; echo VMP$((6*7))E{nonce}\n";
+            var line = $"\necho VMP$((6*7))B{nonce}; {commands}; echo VMP$((6*7))E{nonce}{(after is null ? "" : "; " + after)}\n";
             await socket.SendAsync(Encoding.ASCII.GetBytes(line), SocketFlags.None, limit.Token);
             var seen = new StringBuilder();
             var buffer = new byte[4096];

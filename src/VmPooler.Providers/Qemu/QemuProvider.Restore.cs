@@ -127,7 +127,8 @@ public sealed partial class QemuProvider
         // A loaded host slows every step; boot_timeout bounds each (as it bounds a cold boot), not a fixed few seconds.
         await WaitForRunningAsync(files, _options.BootTimeout, cancellationToken);
         var running = _time.GetElapsedTime(started);
-        var fingerprint = await GiveIdentityAsync(pool.Name, files, vmName, cancellationToken);
+        await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
+        var fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
         var identity = _time.GetElapsedTime(started) - running;
         await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
         QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)(_time.GetElapsedTime(started) - running - identity).TotalMilliseconds);

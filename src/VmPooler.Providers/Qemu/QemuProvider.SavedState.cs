@@ -175,11 +175,14 @@ public sealed partial class QemuProvider
     private async Task<bool> SaveGoldenAsync(QemuPoolOptions pool, VmFiles building, SavedState saved, CancellationToken cancellationToken)
     {
         var start = new QemuStart(saved.Ram, ShareRam: true);
-        var (address, port) = await StartQemuAsync("saved-state", pool, building, "golden", SavedState.GoldenHostname, start, cancellationToken);
-        await WaitForSshAsync(building, address, port, _options.BootTimeout, cancellationToken);
+        await StartQemuAsync("saved-state", pool, building, "golden", SavedState.GoldenHostname, start, cancellationToken);
 
-        // The serial console must answer too: clones are renamed through it.
-        await GuestProbe.RunOnConsoleAsync(building.Serial, "sync", _options.BootTimeout, _time, cancellationToken);
+        // Clones get their identity through the serial console, so it must answer; the guest has no SSH until then.
+        if (!await PrepareGoldenAsync(building, cancellationToken))
+        {
+            QemuLog.GoldenServesImageKey(_logger, Path.GetFileName(building.Directory), pool.Template!.BaseImage);
+        }
+
         bool shared;
         await using (var qmp = await QmpClient.ConnectAsync(building.Qmp, _time, SlowQmpTimeout, cancellationToken))
         {

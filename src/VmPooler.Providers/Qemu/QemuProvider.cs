@@ -411,14 +411,17 @@ public sealed partial class QemuProvider : IVmProvider
         {
             var started = _time.GetTimestamp();
             var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, vmName, QemuStart.Cold, cancellationToken);
-            await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
             string? fingerprint = null;
             if (template.Kernel is not null)
             {
-                // Our guest (booted from its kernel) has a root shell on its console: give it its own host key.
-                fingerprint = await GiveIdentityAsync(pool.Name, files, vmName, cancellationToken);
-                await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
+                // Our guest (booted from its kernel) has a root shell on its console, and no SSH until it is given its
+                // own host key through it.
+                await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
+                await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
+                fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
             }
+
+            await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
 
             var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, "cold", fingerprint);
             WriteRecord(files, record);
@@ -479,6 +482,9 @@ public sealed partial class QemuProvider : IVmProvider
 
     /// <summary>For tests: replaces the choice of SSH forwards (e.g. to hand out a port that is taken).</summary>
     internal Func<(string Address, int Port)>? EndpointPicker { get; set; }
+
+    /// <summary>For tests: called with a VM's SSH forward once it runs but before it has its identity (its own host key).</summary>
+    internal Func<string, int, Task>? BeforeIdentity { get; set; }
 
     /// <summary>An SSH forward no other VM uses: a free port on 127.0.0.1, or a free 127.0.0.N with port 22.</summary>
     private (string Address, int Port) PickEndpoint()

@@ -46,6 +46,12 @@ public sealed record QemuProviderOptions
     /// <summary><c>qemu_img_binary</c>: the image tool. Default <c>qemu-img</c> (Debian package qemu-utils).</summary>
     public string QemuImgBinary { get; init; } = "qemu-img";
 
+    /// <summary>
+    /// <c>dropbearkey_binary</c>: makes each VM's own SSH host key, on the host. Default <c>dropbearkey</c> (Debian
+    /// package dropbear-bin).
+    /// </summary>
+    public string DropbearKeyBinary { get; init; } = "dropbearkey";
+
     /// <summary><c>max_concurrent_boots</c>: cold boots at once (they are CPU-bound). Default: the number of cores.</summary>
     public int MaxConcurrentBoots { get; init; } = Environment.ProcessorCount;
 
@@ -117,6 +123,7 @@ public sealed record QemuProviderOptions
             SavedStateDir = savedStateDir,
             QemuBinary = section.String("qemu_binary") ?? "qemu-system-x86_64",
             QemuImgBinary = section.String("qemu_img_binary") ?? "qemu-img",
+            DropbearKeyBinary = section.String("dropbearkey_binary") ?? "dropbearkey",
             MaxConcurrentBoots = section.Int("max_concurrent_boots", 1, 256) ?? Environment.ProcessorCount,
             MaxConcurrentRestores = section.Int("max_concurrent_restores", 1, 1024) ?? 4 * Environment.ProcessorCount,
             SshForward = forward,
@@ -132,6 +139,11 @@ public sealed record QemuProviderOptions
         if (ExecutableLookup.Find(options.QemuImgBinary) is null)
         {
             section.Error("qemu_img_binary", $"\"{options.QemuImgBinary}\" not found; install the Debian package qemu-utils (apt-get install qemu-utils)");
+        }
+
+        if (ExecutableLookup.Find(options.DropbearKeyBinary) is null)
+        {
+            section.Error("dropbearkey_binary", $"\"{options.DropbearKeyBinary}\" not found; install the Debian package dropbear-bin (apt-get install dropbear-bin): it makes each VM's own SSH host key");
         }
 
         return options;

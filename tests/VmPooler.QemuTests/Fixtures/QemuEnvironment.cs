@@ -133,6 +133,18 @@ public sealed class QemuEnvironment : IAsyncLifetime
         return null;
     }
 
+    /// <summary>
+    /// Watches the VMs <paramref name="provider"/> starts: for each, once it runs but before it has its own host key,
+    /// whether its SSH forward answers with a banner (null) or why not.
+    /// </summary>
+    public static System.Collections.Concurrent.ConcurrentQueue<string?> WatchSshBeforeIdentity(QemuProvider provider)
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string?>();
+        provider.BeforeIdentity = async (address, port)
+            => seen.Enqueue(await GuestProbe.SshBannerProblemAsync(address, port, TimeSpan.FromSeconds(5), TimeProvider.System, CancellationToken.None));
+        return seen;
+    }
+
     /// <summary>The SHA-256 of a file, hex.</summary>
     public static string Checksum(string file)
     {

@@ -135,14 +135,21 @@ public class QemuProviderOptionsTests
     }
 
     [Fact]
+    public void DropbearKeyBinary_Missing_IsNamedWithItsPackage()
+    {
+        var errors = ParseProvider(new() { ["dropbearkey_binary"] = "/nonexistent/dropbearkey" });
+
+        errors.ShouldHaveSingleItem().ShouldStartWith("providers.qemu.dropbearkey_binary:");
+        errors[0].ShouldContain("dropbear-bin");
+    }
+
+    [Fact]
     public void HostKeyFingerprint_IsTheOpenSshSha256OfTheKeyBlob()
     {
-        // ssh-keygen -l of this key prints SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ (dropbearkey printed the same).
-        const string Console = "Public key portion is:\r\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINMAzVnfXwaRESNnEBZmGV6c2hj4UPoYzf70P9u3lMty root@golden\r\n";
+        // ssh-keygen -l of ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINMAzVnfXwaRESNnEBZmGV6c2hj4UPoYzf70P9u3lMty prints this.
+        var blob = Convert.FromBase64String("AAAAC3NzaC1lZDI1NTE5AAAAINMAzVnfXwaRESNnEBZmGV6c2hj4UPoYzf70P9u3lMty");
 
-        QemuProvider.HostKeyFingerprint(Console).ShouldBe("SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ");
-        QemuProvider.HostKeyFingerprint("dropbearkey: not found").ShouldBeNull();
-        QemuProvider.HostKeyFingerprint("ssh-ed25519 not-base64!").ShouldBeNull();
+        DropbearHostKey.FingerprintOf(blob).ShouldBe("SHA256:TKPrgQqjJyGkJMVV7gCgzVz5fLzDlLWUXev7fH4ItwQ");
     }
 
     [Fact]

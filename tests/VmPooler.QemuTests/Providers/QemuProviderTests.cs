@@ -39,8 +39,11 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
     public async Task ColdBoot_WithoutSavedState_AnswersSshUnderItsOwnName()
     {
         var pool = environment.Pool("cold", savedState: "false");
+        var beforeIdentity = QemuEnvironment.WatchSshBeforeIdentity(_provider);
 
         var vm = await _provider.CreateVmAsync(pool, "coldone", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        beforeIdentity.ShouldHaveSingleItem().ShouldNotBeNull("a booted guest serves no SSH before it has its own key");
 
         (await _provider.CheckVmReadyAsync(pool, "coldone", CancellationToken.None).DefaultTimeout()).IsReady.ShouldBeTrue();
         vm.SshPort.ShouldNotBeNull();

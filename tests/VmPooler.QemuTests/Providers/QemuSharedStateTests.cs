@@ -44,8 +44,20 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     public async Task TwoSharedClones_AreIsolated_HaveTheirOwnNameAndHostKey_AndNeverWriteTheGoldenRam()
     {
         var (provider, pool) = Provider("shared");
+        var beforeIdentity = QemuEnvironment.WatchSshBeforeIdentity(provider);
         var a = await provider.CreateVmAsync(pool, "sh-a", CancellationToken.None).DefaultTimeout(CallTimeout);
         var b = await provider.CreateVmAsync(pool, "sh-b", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        // Restored from one golden VM, neither served SSH before it had its own host key (the golden VM has none).
+        beforeIdentity.Count.ShouldBe(2);
+        beforeIdentity.ShouldAllBe(problem => problem != null, "no SSH banner before the clone's own key");
+        foreach (var vm in new[] { "sh-a", "sh-b" })
+        {
+            // The identity line carries the private key: the console does not echo it into the log QEMU keeps.
+            var console = await File.ReadAllTextAsync(Path.Combine(_runDir, "shared", vm, "console.log"));
+            console.ShouldNotContain("printf", customMessage: "the private host key must not reach console.log");
+            console.ShouldNotContain("\\0");
+        }
 
         // Both map the same golden RAM file, privately (copy-on-write), and the file is read-only.
         var ram = QemuEnvironment.GoldenRamOf(Pid("shared", "sh-a")).ShouldNotBeNull();
@@ -99,13 +111,20 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     public async Task CopyMode_ClonesCopyTheRam_AndMapNoGoldenFile()
     {
         var (provider, pool) = Provider("copy", savedState: "copy");
+        var beforeIdentity = QemuEnvironment.WatchSshBeforeIdentity(provider);
 
         var vm = await provider.CreateVmAsync(pool, "cp-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        beforeIdentity.ShouldHaveSingleItem().ShouldNotBeNull("no SSH banner before the clone's own key");
 
         BootedFrom("copy", "cp-a").ShouldBe("copied-state");
         QemuEnvironment.GoldenRamOf(Pid("copy", "cp-a")).ShouldBeNull();
         (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "hostname")).ShouldBe("cp-a");
-        vm.HostKeyFingerprint.ShouldBe((await Ssh.ScanHostKeyAsync(vm.Ip!, vm.SshPort!.Value)).Fingerprint);
+        var key = await Ssh.ScanHostKeyAsync(vm.Ip!, vm.SshPort!.Value);
+        vm.HostKeyFingerprint.ShouldBe(key.Fingerprint);
+        var knownHosts = Path.Combine(_runDir, "known_hosts_cp");
+        await File.WriteAllTextAsync(knownHosts, key.KnownHostsLine + "\n");
+        (await Ssh.RunStrictAsync(environment.Key, knownHosts, vm.Ip!, vm.SshPort!.Value, "hostname")).Output.ShouldBe("cp-a");
     }
 
     [Fact]
