@@ -51,8 +51,7 @@ internal sealed class DummyProvider : IVmProvider
             return Task.FromException<IReadOnlyList<string>>(Injected("vms_in_pool"));
         }
 
-        IReadOnlyList<string> names = [.. _vms.All().Where(v => v.Pool == pool.Name).Select(v => v.Name)];
-        return Task.FromResult(names);
+        return Task.FromResult(_vms.NamesIn(pool.Name));
     }
 
     public async Task<ProviderVm> CreateVmAsync(PoolOptions pool, string vmName, CancellationToken cancellationToken)
