@@ -43,7 +43,14 @@ internal sealed class QmpClient : IAsyncDisposable
             client = new QmpClient(socket, time, timeout);
             using (var limit = client.Limit(cancellationToken))
             {
+                // An event can come first (a RESUME left over from the previous client of the socket was seen): skip
+                // events until the greeting.
                 var greeting = await client.ReadMessageAsync(limit.Token);
+                while (greeting["event"] is not null)
+                {
+                    greeting = await client.ReadMessageAsync(limit.Token);
+                }
+
                 if (greeting["QMP"] is null)
                 {
                     throw new QmpException($"unexpected QMP greeting: {greeting.ToJsonString()}");
