@@ -72,7 +72,7 @@ cat > "$xml" <<XML
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$GUEST/vmlinuz</kernel>
     <initrd>$GUEST/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet root=/dev/vda</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet root=/dev/vda vm.hostkey=generate</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='maximum'/>

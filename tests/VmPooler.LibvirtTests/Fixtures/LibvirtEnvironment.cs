@@ -53,7 +53,7 @@ public sealed class LibvirtEnvironment : IAsyncLifetime
             <type arch='x86_64' machine='pc'>hvm</type>
             <kernel>{GuestDirectory}/vmlinuz</kernel>
             <initrd>{GuestDirectory}/initrd.img</initrd>
-            <cmdline>console=ttyS0 panic=-1 quiet root=/dev/vda</cmdline>
+            <cmdline>console=ttyS0 panic=-1 quiet root=/dev/vda vm.hostkey=generate</cmdline>
           </os>
           <features><acpi/><apic/></features>
           <cpu mode='maximum'/>
