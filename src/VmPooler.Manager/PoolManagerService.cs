@@ -30,7 +30,6 @@ internal sealed partial class PoolManagerService : BackgroundService
     private readonly HistoryRecorder? _history;
     private readonly Dictionary<string, PoolState> _states;
     private readonly ManagerHeartbeat _heartbeat;
-    private int _owned;
     private readonly PoolOwnership? _ownership;
     private readonly PoolTopUps _topUps;
     private readonly string _holder;
@@ -162,8 +161,7 @@ internal sealed partial class PoolManagerService : BackgroundService
     {
         // A manager that owns no pool (others own them all, or its labels select none) makes no passes: /readyz says so
         // instead of waiting for a pass that will not come.
-        _owned += gained.Count - lost.Count;
-        _heartbeat.MarkStandingBy(_owned == 0);
+        _heartbeat.MarkStandingBy(!_states.Keys.Any(pool => _ownership?.Claims(pool) ?? true));
         foreach (var pool in lost)
         {
             _reconciler.Release(pool);
