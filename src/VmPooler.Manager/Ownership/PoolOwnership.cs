@@ -109,10 +109,9 @@ internal sealed class PoolOwnership(
             }
 
             var held = await store.AcquireAsync(identity.Id, desired, TimeToLive, cancellationToken);
-            var previous = Volatile.Read(ref _renewedAt);
-            if (previous != 0 && _reported.Count > 0 && time.GetElapsedTime(previous) >= TimeToLive)
+            if (_reported.Count > 0 && !Fresh())
             {
-                ManagerLog.OwnershipLapsed(logger, time.GetElapsedTime(previous), TimeToLive);
+                ManagerLog.OwnershipLapsed(logger, time.GetElapsedTime(Volatile.Read(ref _renewedAt)), TimeToLive);
             }
 
             _owned = held.ToHashSet(StringComparer.Ordinal);
