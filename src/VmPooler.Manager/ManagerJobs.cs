@@ -10,10 +10,10 @@ using VmPooler.Core.Providers;
 namespace VmPooler.Manager;
 
 /// <summary>
-/// The manager's work besides the pool passes, run while it holds the lease: queued disk/snapshot/revert tasks (spec
-/// §4.9), on-demand requests (§4.7) and pool resets (§2.7). Each runs every <see cref="Interval"/> on the injected clock.
-/// Unlike the original (one task per queue every 5 s), every queued task is taken at once and run in parallel across
-/// VMs, in order for each VM.
+/// The manager's work besides the pool passes: queued disk/snapshot/revert tasks (spec §4.9), on-demand requests (§4.7)
+/// and pool resets (§2.7), each done by the manager that owns the pool, so it runs where the pool's provider is. Each
+/// runs every <see cref="Interval"/> on the injected clock. Unlike the original (one task per queue every 5 s), every
+/// queued task is taken at once and run in parallel across VMs, in order for each VM.
 /// </summary>
 internal sealed class ManagerJobs
 {
@@ -60,8 +60,9 @@ internal sealed class ManagerJobs
     }
 
     /// <summary>
-    /// Whether this manager owns a pool (its per-pool lease): on-demand clones of a pool are started only by its owner,
-    /// so no other manager takes them for abandoned. Default: every pool (a single manager).
+    /// Whether this manager owns a pool (its per-pool lease): a pool's tasks, resets and on-demand clones are taken only
+    /// by its owner, where the pool's provider is (and so no other manager takes its on-demand clones for abandoned).
+    /// Default: every pool (a single manager).
     /// </summary>
     public Func<string, bool> OwnsPool { get; private set; } = _ => true;
 
@@ -91,26 +92,35 @@ internal sealed class ManagerJobs
     /// <summary>One round of every job (tests call this directly).</summary>
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        await RunGlobalOnceAsync(cancellationToken);
+        await RunOwnedOnceAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The jobs done once per installation (by the holder of the global lease): routing tasks an earlier version queued
+    /// without their pool, and dropping reset requests of pools no longer configured.
+    /// </summary>
+    public async Task RunGlobalOnceAsync(CancellationToken cancellationToken)
+    {
+        await GuardAsync("tasks", () => RouteUnroutedTasksAsync(cancellationToken), cancellationToken);
+        await GuardAsync("resets", () => _overrides.TakeResetsAsync(p => !_pools.ContainsKey(p), cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The jobs every manager runs for the pools it owns, where their provider is: queued VM tasks, pool resets and
+    /// on-demand clones (request bookkeeping is conditional, so safe in several managers).
+    /// </summary>
+    public async Task RunOwnedOnceAsync(CancellationToken cancellationToken)
+    {
         await GuardAsync("tasks", () => RunTasksAsync(cancellationToken), cancellationToken);
         await GuardAsync("resets", () => RunResetsAsync(cancellationToken), cancellationToken);
         await GuardAsync("on-demand", () => RunOnDemandAsync(cancellationToken), cancellationToken);
     }
 
-    /// <summary>The jobs done once per installation (by the holder of the global lease): queued VM tasks and pool resets.</summary>
-    public async Task RunGlobalOnceAsync(CancellationToken cancellationToken)
-    {
-        await GuardAsync("tasks", () => RunTasksAsync(cancellationToken), cancellationToken);
-        await GuardAsync("resets", () => RunResetsAsync(cancellationToken), cancellationToken);
-    }
-
-    /// <summary>The on-demand job, run by every manager for the pools it owns (request bookkeeping is conditional, so safe twice).</summary>
-    public Task RunOnDemandOnceAsync(CancellationToken cancellationToken)
-        => GuardAsync("on-demand", () => RunOnDemandAsync(cancellationToken), cancellationToken);
-
-    /// <summary>Takes every queued VM task and carries them out: tasks of one VM in order, VMs in parallel.</summary>
+    /// <summary>Takes the queued tasks of the pools this manager owns and carries them out: tasks of one VM in order, VMs in parallel.</summary>
     public async Task RunTasksAsync(CancellationToken cancellationToken)
     {
-        var tasks = await _tasks.DequeueAsync(TaskBatch, cancellationToken);
+        var tasks = await _tasks.DequeueAsync(OwnsPool, TaskBatch, cancellationToken);
         await Task.WhenAll(tasks.GroupBy(t => t.Vm, StringComparer.Ordinal).Select(async group =>
         {
             foreach (var task in group)
@@ -118,6 +128,22 @@ internal sealed class ManagerJobs
                 await RunTaskAsync(task, cancellationToken);
             }
         }));
+    }
+
+    /// <summary>Moves tasks queued without their pool (by an earlier version) to their VM's pool's queue.</summary>
+    public async Task RouteUnroutedTasksAsync(CancellationToken cancellationToken)
+    {
+        foreach (var task in await _tasks.TakeUnroutedAsync(TaskBatch, cancellationToken))
+        {
+            var vm = await _inventory.GetVmAsync(task.Vm, cancellationToken);
+            if (vm is null)
+            {
+                ManagerLog.TaskFailed(_logger, "?", task.Vm, task.Kind.ToString().ToLowerInvariant(), task.Argument, "unknown VM");
+                continue;
+            }
+
+            await _tasks.EnqueueAsync(task with { Pool = vm.Pool }, cancellationToken);
+        }
     }
 
     private async Task RunTaskAsync(VmTask task, CancellationToken cancellationToken)
@@ -180,7 +206,7 @@ internal sealed class ManagerJobs
     /// <summary>Drains the pools whose reset was requested.</summary>
     public async Task RunResetsAsync(CancellationToken cancellationToken)
     {
-        foreach (var name in await _overrides.TakeResetsAsync(cancellationToken))
+        foreach (var name in await _overrides.TakeResetsAsync(p => _pools.ContainsKey(p) && OwnsPool(p), cancellationToken))
         {
             if (_pools.TryGetValue(name, out var pool))
             {

@@ -6,7 +6,7 @@ using VmPooler.Manager.Execution;
 
 namespace VmPooler.Manager;
 
-/// <summary>The manager's loops: full passes from the work queue, executor signals, global jobs and on-demand clones.</summary>
+/// <summary>The manager's loops: full passes from the work queue, executor signals, global jobs and the jobs of owned pools.</summary>
 internal sealed partial class PoolManagerService
 {
     private async Task WorkAsync(CancellationToken stoppingToken)
@@ -98,12 +98,12 @@ internal sealed partial class PoolManagerService
         }
     }
 
-    /// <summary>Every manager starts the on-demand clones of the pools it owns.</summary>
-    private async Task OnDemandAsync(CancellationToken stoppingToken)
+    /// <summary>Every manager runs the queued tasks, resets and on-demand clones of the pools it owns.</summary>
+    private async Task OwnedJobsAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _jobs!.RunOnDemandOnceAsync(stoppingToken);
+            await _jobs!.RunOwnedOnceAsync(stoppingToken);
             await Task.Delay(_jobs.Interval, _time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }

@@ -14,8 +14,9 @@ namespace VmPooler.Manager;
 /// it owns full. Triggers: a checkout or a return tops the pool up from its counts at once (<see cref="PoolTopUps"/>);
 /// the periodic full pass runs on each pool's own pacing (spec §4.2: <c>check_loop_delay_min</c> after a pass that did
 /// work or while VMs are pending, growing by <c>check_loop_delay_decay</c> up to <c>check_loop_delay_max</c> when idle)
-/// and is retried with back-off when the provider fails. Global jobs (queued VM tasks, pool resets, history) run in the
-/// one manager holding the global lease; every manager starts the on-demand clones of the pools it owns.
+/// and is retried with back-off when the provider fails. Every manager runs the queued VM tasks, resets and on-demand
+/// clones of the pools it owns; the few global jobs (history, routing tasks queued by an earlier version) run in the one
+/// manager holding the global lease.
 /// </summary>
 internal sealed partial class PoolManagerService : BackgroundService
 {
@@ -86,7 +87,7 @@ internal sealed partial class PoolManagerService : BackgroundService
         init => _queue.MinSpacing = value;
     }
 
-    /// <summary>How long the global lease (queued tasks, resets, history) lasts without renewal, and how often it is renewed.</summary>
+    /// <summary>How long the global lease (history, task routing) lasts without renewal, and how often it is renewed.</summary>
     public static readonly TimeSpan LeaseTimeToLive = TimeSpan.FromSeconds(15);
 
     public static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(5);
@@ -129,7 +130,7 @@ internal sealed partial class PoolManagerService : BackgroundService
         loops.Add(GlobalJobsAsync(stoppingToken));
         if (_jobs is not null)
         {
-            loops.Add(OnDemandAsync(stoppingToken));
+            loops.Add(OwnedJobsAsync(stoppingToken));
         }
 
         if (_ownership is null)

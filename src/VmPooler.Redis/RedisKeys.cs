@@ -69,8 +69,14 @@ public sealed class RedisKeys(string prefix)
     /// <summary>A user's token hashes, scored by creation time (ms).</summary>
     public RedisKey UserTokens(string user) => $"{Prefix}:{{tokens}}:user:{user}";
 
-    /// <summary>The list of disk/snapshot/revert tasks for the manager.</summary>
-    public RedisKey Tasks => $"{Prefix}:{{tasks}}:queue";
+    /// <summary>A pool's list of disk/snapshot/revert tasks, on the pool's slot; taken by the pool's owner.</summary>
+    public RedisKey PoolTasks(string pool) => PoolTag(pool) + "tasks";
+
+    /// <summary>The pools whose task list may be non-empty (added after a push, removed before a take).</summary>
+    public RedisKey TaskPools => $"{Prefix}:{{tasks}}:pools";
+
+    /// <summary>The one task list of earlier versions (every pool's tasks, without their pool); routed to the pools' lists.</summary>
+    public RedisKey UnroutedTasks => $"{Prefix}:{{tasks}}:queue";
 
     /// <summary>Pool overrides of one kind (pool → value).</summary>
     public RedisKey Overrides(string kind) => $"{Prefix}:{{config}}:{kind}";

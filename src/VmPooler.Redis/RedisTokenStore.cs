@@ -113,30 +113,6 @@ public sealed class RedisTokenStore(RedisConnection connection, TimeProvider tim
     }
 }
 
-/// <summary>The disk/snapshot/revert task queue as a Redis list (RPUSH, LPOP).</summary>
-internal sealed class RedisVmTaskQueue(RedisConnection connection, TimeProvider timeProvider) : IVmTaskQueue
-{
-    public Task EnqueueAsync(VmTask task, CancellationToken cancellationToken)
-        => connection.GuardAsync(() => connection.Database.ListRightPushAsync(connection.Keys.Tasks, task.Serialize()), timeProvider, cancellationToken);
-
-    public Task<long?> LengthAsync(CancellationToken cancellationToken)
-        => connection.GuardAsync<long?>(async () => await connection.Database.ListLengthAsync(connection.Keys.Tasks), timeProvider, cancellationToken);
-
-    public Task<IReadOnlyList<VmTask>> DequeueAsync(int max, CancellationToken cancellationToken)
-        => connection.GuardAsync<IReadOnlyList<VmTask>>(
-            async () =>
-            {
-                // LPOP with a count needs Redis 6.2; a script takes up to max items atomically on any version.
-                var popped = (RedisValue[]?)await connection.Database.ScriptEvaluateAsync(
-                    "local out = {} for i = 1, tonumber(ARGV[1]) do local v = redis.call('LPOP', KEYS[1]) if not v then break end out[#out + 1] = v end return out",
-                    [connection.Keys.Tasks],
-                    [max]) ?? [];
-                return [.. popped.Select(v => VmTask.Parse(v)).OfType<VmTask>()];
-            },
-            timeProvider,
-            cancellationToken);
-}
-
 /// <summary>Pool overrides as Redis hashes, one per kind, plus a set of requested resets.</summary>
 public sealed class RedisPoolOverrideStore(RedisConnection connection, TimeProvider timeProvider) : IPoolOverrideStore
 {
@@ -171,14 +147,22 @@ public sealed class RedisPoolOverrideStore(RedisConnection connection, TimeProvi
     public Task RequestResetAsync(string pool, CancellationToken cancellationToken)
         => connection.GuardAsync(() => connection.Database.SetAddAsync(connection.Keys.PoolResets, pool), timeProvider, cancellationToken);
 
-    public Task<IReadOnlyList<string>> TakeResetsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> TakeResetsAsync(Func<string, bool> owned, CancellationToken cancellationToken)
         => connection.GuardAsync<IReadOnlyList<string>>(
             async () =>
             {
-                var taken = (RedisValue[]?)await connection.Database.ScriptEvaluateAsync(
-                    "local m = redis.call('SMEMBERS', KEYS[1]) redis.call('DEL', KEYS[1]) return m",
-                    [connection.Keys.PoolResets]) ?? [];
-                return [.. taken.Select(v => (string)v!)];
+                var taken = new List<string>();
+                foreach (var member in await connection.Database.SetMembersAsync(connection.Keys.PoolResets))
+                {
+                    // SREM answers true to one caller only, so a request is taken once.
+                    var pool = (string)member!;
+                    if (owned(pool) && await connection.Database.SetRemoveAsync(connection.Keys.PoolResets, pool))
+                    {
+                        taken.Add(pool);
+                    }
+                }
+
+                return taken;
             },
             timeProvider,
             cancellationToken);

@@ -358,7 +358,7 @@ internal static class VmApi
 
         if (disk is { } gigabytes)
         {
-            await services.Tasks.EnqueueAsync(new VmTask(VmTaskKind.Disk, name, gigabytes.ToString(CultureInfo.InvariantCulture)), context.RequestAborted);
+            await services.Tasks.EnqueueAsync(new VmTask(VmTaskKind.Disk, vm.Pool, name, gigabytes.ToString(CultureInfo.InvariantCulture)), context.RequestAborted);
             ApiLog.TaskQueued(services.Logger, "disk", gigabytes.ToString(CultureInfo.InvariantCulture), name);
         }
 
@@ -531,7 +531,7 @@ internal static class VmApi
             return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
 
-        await services.Tasks.EnqueueAsync(new VmTask(VmTaskKind.Revert, vm.Name, snapshot), context.RequestAborted);
+        await services.Tasks.EnqueueAsync(new VmTask(VmTaskKind.Revert, vm.Pool, vm.Name, snapshot), context.RequestAborted);
         ApiLog.TaskQueued(services.Logger, "revert", snapshot, vm.Name);
         return ApiResults.Ok(StatusCodes.Status202Accepted);
     }
@@ -546,7 +546,7 @@ internal static class VmApi
             return failure!;
         }
 
-        await services.Tasks.EnqueueAsync(new VmTask(kind, vm.Name, argument), context.RequestAborted);
+        await services.Tasks.EnqueueAsync(new VmTask(kind, vm.Pool, vm.Name, argument), context.RequestAborted);
         ApiLog.TaskQueued(services.Logger, answerKey, argument, vm.Name);
         return ApiResults.Json(StatusCodes.Status202Accepted, new JsonObject
         {

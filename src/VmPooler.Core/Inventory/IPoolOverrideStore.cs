@@ -15,8 +15,11 @@ public interface IPoolOverrideStore
     /// <summary>Asks the manager to drain a pool's ready and pending VMs.</summary>
     Task RequestResetAsync(string pool, CancellationToken cancellationToken);
 
-    /// <summary>Takes every pending reset request (the manager).</summary>
-    Task<IReadOnlyList<string>> TakeResetsAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Takes the pending reset requests of the pools <paramref name="owned"/> accepts (a pool's owner drains it, where its
+    /// provider is); each request is taken once, whichever manager asks.
+    /// </summary>
+    Task<IReadOnlyList<string>> TakeResetsAsync(Func<string, bool> owned, CancellationToken cancellationToken);
 }
 
 /// <summary>Which pool setting an override replaces.</summary>
@@ -104,12 +107,12 @@ public sealed class MemoryPoolOverrideStore : IPoolOverrideStore
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> TakeResetsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> TakeResetsAsync(Func<string, bool> owned, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            IReadOnlyList<string> taken = [.. _resets];
-            _resets.Clear();
+            IReadOnlyList<string> taken = [.. _resets.Where(owned)];
+            _resets.RemoveAll(taken.Contains);
             return Task.FromResult(taken);
         }
     }

@@ -369,7 +369,7 @@ public class PoolConfigRoutesTests(ITestOutputHelper output)
 
         response.ShouldBeJson(HttpStatusCode.Created);
         response.Body.ShouldBe("{\n  \"ok\": true\n}");
-        var resets = await server.App.Services.GetRequiredService<IPoolOverrideStore>().TakeResetsAsync(CancellationToken.None).DefaultTimeout();
+        var resets = await server.App.Services.GetRequiredService<IPoolOverrideStore>().TakeResetsAsync(_ => true, CancellationToken.None).DefaultTimeout();
         resets.ShouldBe(["debian", "centos"], ignoreOrder: true);
     }
 
@@ -384,7 +384,7 @@ public class PoolConfigRoutesTests(ITestOutputHelper output)
 
         response.ShouldBeJson(HttpStatusCode.BadRequest);
         response.Json.ToJsonString().ShouldBe(Compact($$"""{"ok": false, "bad_pools": ["{{bad}}"]}"""));
-        (await server.App.Services.GetRequiredService<IPoolOverrideStore>().TakeResetsAsync(CancellationToken.None)).ShouldBeEmpty();
+        (await server.App.Services.GetRequiredService<IPoolOverrideStore>().TakeResetsAsync(_ => true, CancellationToken.None)).ShouldBeEmpty();
     }
 
     [Fact]

@@ -121,11 +121,28 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
         await manager.RequestResetAsync("debian", None);
         await api.RequestResetAsync("centos", None);
 
-        var taken = await manager.TakeResetsAsync(None).DefaultTimeout();
-        var again = await manager.TakeResetsAsync(None).DefaultTimeout();
+        var taken = await manager.TakeResetsAsync(_ => true, None).DefaultTimeout();
+        var again = await manager.TakeResetsAsync(_ => true, None).DefaultTimeout();
 
         taken.ShouldBe(["debian", "centos"], ignoreOrder: true);
         again.ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Resets_OfPoolsAnotherManagerOwns_AreLeftForIt(string target)
+    {
+        var (hv1, hv2) = await OverrideStoresAsync(target);
+        await hv1.RequestResetAsync("debian", None);
+        await hv1.RequestResetAsync("centos", None);
+
+        var first = await hv1.TakeResetsAsync(p => p == "debian", None).DefaultTimeout();
+        var second = await hv2.TakeResetsAsync(p => p == "centos", None).DefaultTimeout();
+
+        first.ShouldBe(["debian"]);
+        second.ShouldBe(["centos"]);
+        (await hv1.TakeResetsAsync(_ => true, None)).ShouldBeEmpty();
     }
 
     [Fact]
@@ -138,7 +155,7 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
             await api.RequestResetAsync(pool, None);
         }
 
-        var (t1, t2) = (api.TakeResetsAsync(None), api.TakeResetsAsync(None));
+        var (t1, t2) = (api.TakeResetsAsync(_ => true, None), api.TakeResetsAsync(_ => true, None));
         var results = await Task.WhenAll(t1, t2).DefaultTimeout();
 
         results.SelectMany(r => r).ShouldBe(pools, ignoreOrder: true);
@@ -146,42 +163,70 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
 
     // ---- task queue ----
 
+    private static Func<string, bool> Owns(params string[] pools) => pools.Contains;
+
     [Theory]
     [InlineData("server")]
     [InlineData("cluster")]
-    public async Task Tasks_AreTakenFirstInFirstOut(string target)
+    public async Task Tasks_AreTakenFirstInFirstOutWithinAPool(string target)
     {
         var (api, manager) = await QueuesAsync(target);
         VmTask[] tasks =
         [
-            new(VmTaskKind.Snapshot, "vm-a", "before"),
-            new(VmTaskKind.Disk, "vm-b", "10"),
-            new(VmTaskKind.Revert, "vm-a", "before"),
-            new(VmTaskKind.Snapshot, "vm-a", "name|with|bars"),
+            new(VmTaskKind.Snapshot, "debian", "vm-a", "before"),
+            new(VmTaskKind.Disk, "debian", "vm-b", "10"),
+            new(VmTaskKind.Revert, "debian", "vm-a", "before"),
+            new(VmTaskKind.Snapshot, "debian", "vm-a", "name|with|bars"),
         ];
         foreach (var task in tasks)
         {
             await api.EnqueueAsync(task, None).DefaultTimeout();
         }
 
-        (await manager.DequeueAsync(100, None).DefaultTimeout()).ShouldBe(tasks);
-        (await manager.DequeueAsync(100, None).DefaultTimeout()).ShouldBeEmpty();
+        (await manager.LengthAsync(None)).ShouldBe(4);
+        (await manager.DequeueAsync(Owns("debian"), 100, None).DefaultTimeout()).ShouldBe(tasks);
+        (await manager.DequeueAsync(Owns("debian"), 100, None).DefaultTimeout()).ShouldBeEmpty();
+        (await manager.LengthAsync(None)).ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Tasks_OfPoolsAnotherManagerOwns_AreLeftForIt(string target)
+    {
+        // Two managers with affinity (hv1 owns debian, hv2 owns centos): each takes only its own pool's tasks.
+        var (hv1, hv2) = await QueuesAsync(target);
+        VmTask[] debian = [new(VmTaskKind.Snapshot, "debian", "vm-d1", "s1"), new(VmTaskKind.Revert, "debian", "vm-d1", "s1")];
+        VmTask[] centos = [new(VmTaskKind.Disk, "centos", "vm-c1", "8"), new(VmTaskKind.Snapshot, "centos", "vm-c2", "s2")];
+        foreach (var task in new[] { debian[0], centos[0], debian[1], centos[1] })
+        {
+            await hv1.EnqueueAsync(task, None);
+        }
+
+        var none = await hv1.DequeueAsync(Owns("fedora"), 100, None).DefaultTimeout();
+        var first = await hv1.DequeueAsync(Owns("debian"), 100, None).DefaultTimeout();
+        var second = await hv2.DequeueAsync(Owns("centos"), 100, None).DefaultTimeout();
+
+        none.ShouldBeEmpty();
+        first.ShouldBe(debian);
+        second.ShouldBe(centos);
+        (await hv1.DequeueAsync(_ => true, 100, None)).ShouldBeEmpty();
     }
 
     [Fact]
-    public async Task Tasks_BatchDequeue_TakesAtMostMaxOldestFirst()
+    public async Task Tasks_BatchDequeue_TakesAtMostMaxOldestFirstAndTheRestNextTime()
     {
         var (queue, _) = await QueuesAsync("server");
-        var tasks = Enumerable.Range(0, 10).Select(i => new VmTask(VmTaskKind.Disk, "vm", i.ToString(CultureInfo.InvariantCulture))).ToList();
+        var tasks = Enumerable.Range(0, 10).Select(i => new VmTask(VmTaskKind.Disk, "debian", "vm", i.ToString(CultureInfo.InvariantCulture))).ToList();
         foreach (var task in tasks)
         {
             await queue.EnqueueAsync(task, None);
         }
 
-        var first = await queue.DequeueAsync(4, None);
-        var second = await queue.DequeueAsync(4, None);
-        var third = await queue.DequeueAsync(4, None);
-        var empty = await queue.DequeueAsync(4, None);
+        var first = await queue.DequeueAsync(Owns("debian"), 4, None);
+        var second = await queue.DequeueAsync(Owns("debian"), 4, None);
+        var third = await queue.DequeueAsync(Owns("debian"), 4, None);
+        var empty = await queue.DequeueAsync(Owns("debian"), 4, None);
 
         first.ShouldBe(tasks[..4]);
         second.ShouldBe(tasks[4..8]);
@@ -194,11 +239,28 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
     {
         var prefix = RedisFixtures.NewPrefix();
         var queue = new RedisVmTaskQueue(await _connections.ConnectAsync(redis.Server.Endpoint, prefix), TimeProvider.System);
-        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "vm", "1"), None);
-        await redis.Server.CliAsync("RPUSH", new RedisKeys(prefix).Tasks.ToString(), "garbage");
-        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "vm", "2"), None);
+        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "debian", "vm", "1"), None);
+        await redis.Server.CliAsync("RPUSH", new RedisKeys(prefix).PoolTasks("debian").ToString(), "garbage");
+        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "debian", "vm", "2"), None);
 
-        (await queue.DequeueAsync(10, None)).Select(t => t.Argument).ShouldBe(["1", "2"]);
+        (await queue.DequeueAsync(Owns("debian"), 10, None)).Select(t => t.Argument).ShouldBe(["1", "2"]);
+    }
+
+    [Fact]
+    public async Task Tasks_QueuedByAnEarlierVersionOnItsSingleList_AreTakenWithoutAPool()
+    {
+        // An earlier version pushed kind|vm|argument onto one list for every pool; the global job routes them.
+        var prefix = RedisFixtures.NewPrefix();
+        var queue = new RedisVmTaskQueue(await _connections.ConnectAsync(redis.Server.Endpoint, prefix), TimeProvider.System);
+        var legacy = new RedisKeys(prefix).UnroutedTasks.ToString();
+        await redis.Server.CliAsync("RPUSH", legacy, "snapshot|vm-a|s1", "disk|vm-b|12", "garbage");
+
+        (await queue.LengthAsync(None)).ShouldBe(3);
+        var taken = await queue.TakeUnroutedAsync(10, None);
+
+        taken.ShouldBe([new VmTask(VmTaskKind.Snapshot, "", "vm-a", "s1"), new VmTask(VmTaskKind.Disk, "", "vm-b", "12")]);
+        (await queue.TakeUnroutedAsync(10, None)).ShouldBeEmpty();
+        (await queue.DequeueAsync(_ => true, 10, None)).ShouldBeEmpty("the earlier version's list is not a pool's queue");
     }
 
     [Theory]
@@ -206,24 +268,37 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
     [InlineData("cluster")]
     public async Task Tasks_ConcurrentDequeuers_NeverGetTheSameTask(string target)
     {
-        // Two connections under one prefix (two manager processes), three dequeuers on each.
+        // Two connections under one prefix (two manager processes), three dequeuers on each, while more are pushed.
         var (a, b) = await QueuesAsync(target);
+        var pools = new[] { "debian", "centos", "fedora" };
         var tasks = Enumerable.Range(0, 300)
-            .Select(i => new VmTask(VmTaskKind.Snapshot, "vm-" + (i % 7).ToString(CultureInfo.InvariantCulture), "s" + i.ToString(CultureInfo.InvariantCulture)))
+            .Select(i => new VmTask(
+                VmTaskKind.Snapshot,
+                pools[i % pools.Length],
+                "vm-" + (i % 7).ToString(CultureInfo.InvariantCulture),
+                "s" + i.ToString(CultureInfo.InvariantCulture)))
             .ToList();
-        foreach (var task in tasks)
+        foreach (var task in tasks[..150])
         {
             await a.EnqueueAsync(task, None);
         }
 
+        var pushing = Task.Run(async () =>
+        {
+            foreach (var task in tasks[150..])
+            {
+                await b.EnqueueAsync(task, None);
+            }
+        });
         var taken = new ConcurrentBag<VmTask>();
         await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(async () =>
         {
             var queue = i % 2 == 0 ? a : b;
             while (true)
             {
-                var batch = await queue.DequeueAsync(7, None);
-                if (batch.Count == 0)
+                var pushed = pushing.IsCompleted;
+                var batch = await queue.DequeueAsync(_ => true, 7, None);
+                if (batch.Count == 0 && pushed)
                 {
                     return;
                 }
@@ -233,7 +308,7 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
                     taken.Add(task);
                 }
             }
-        }))).DefaultTimeout();
+        })).Append(pushing)).DefaultTimeout();
 
         taken.Count.ShouldBe(tasks.Count, "every task is taken exactly once");
         taken.Distinct().Count().ShouldBe(tasks.Count, "no task is taken twice");

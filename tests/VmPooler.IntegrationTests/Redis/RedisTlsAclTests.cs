@@ -142,7 +142,7 @@ public sealed class RedisTlsAclTests(RedisTlsServer tls, ITestOutputHelper outpu
         await AsyncTestHelpers.WaitUntilAsync(() => connection.IsConnected, "the ACL user connects");
         var queue = new RedisVmTaskQueue(connection, TimeProvider.System);
 
-        var error = await Should.ThrowAsync<InventoryUnavailableException>(queue.EnqueueAsync(new VmTask(VmTaskKind.Snapshot, "vm1", "snap"), CancellationToken.None));
+        var error = await Should.ThrowAsync<InventoryUnavailableException>(queue.EnqueueAsync(new VmTask(VmTaskKind.Snapshot, "debian", "vm1", "snap"), CancellationToken.None));
 
         output.WriteLine(error.Message);
         error.Message.ShouldContain("NOPERM");
