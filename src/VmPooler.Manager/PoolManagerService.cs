@@ -92,8 +92,11 @@ internal sealed partial class PoolManagerService : BackgroundService
 
     public static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(5);
 
-    /// <summary>Number of full passes completed, per pool (for tests and diagnostics).</summary>
-    public int PassCount(string pool) => _states.TryGetValue(pool, out var state) ? Volatile.Read(ref state.Passes) : 0;
+    /// <summary>
+    /// How many times a pool's full pass fell due and was taken from the queue, per pool (for tests and diagnostics):
+    /// passes that ran or failed, and those skipped while the pool's lease was not fresh.
+    /// </summary>
+    public int PassAttempts(string pool) => _states.TryGetValue(pool, out var state) ? Volatile.Read(ref state.Attempts) : 0;
 
     /// <summary>The pools this manager owns now (every pool without per-pool leases).</summary>
     public IReadOnlyCollection<string> OwnedPools => _ownership?.Owned ?? (IReadOnlyCollection<string>)_states.Keys;

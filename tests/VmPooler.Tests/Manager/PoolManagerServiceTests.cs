@@ -104,7 +104,7 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         (await CountsAsync("small")).ShouldBe(new PoolCounts(0, 2, 0, 0));
         (await CountsAsync("large")).ShouldBe(new PoolCounts(0, 5, 0, 0));
         (await CountsAsync("none")).ShouldBe(default);
-        service.PassCount("none").ShouldBeGreaterThan(0);
+        service.PassAttempts("none").ShouldBeGreaterThan(0);
     }
 
     [Fact]
@@ -173,19 +173,19 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
     {
         var service = Start(new DummyProviderOptions { VmsInPoolFailPercent = 100 }, PoolOf("pool", 1));
         await service.StartAsync(CancellationToken.None).DefaultTimeout();
-        await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") == 1, "the first pass ran");
+        await AsyncTestHelpers.WaitUntilAsync(() => service.PassAttempts("pool") == 1, "the first pass ran");
         _time.PendingTimers.ShouldBe(1);
 
         // First retry after min (5 s), the next after 10 s.
         _time.Advance(TimeSpan.FromSeconds(4));
         _time.PendingTimers.ShouldBe(1);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") == 2, "the first retry ran");
+        await AsyncTestHelpers.WaitUntilAsync(() => service.PassAttempts("pool") == 2, "the first retry ran");
         _time.Advance(TimeSpan.FromSeconds(9));
         _time.PendingTimers.ShouldBe(1);
-        service.PassCount("pool").ShouldBe(2);
+        service.PassAttempts("pool").ShouldBe(2);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") == 3, "the second retry ran");
+        await AsyncTestHelpers.WaitUntilAsync(() => service.PassAttempts("pool") == 3, "the second retry ran");
         (await CountsAsync("pool")).ShouldBe(default);
     }
 
@@ -213,9 +213,9 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         // Second by second past the time-to-live: each due pass is attempted (skipped once the lease is stale).
         for (var second = 6; second <= 16; second++)
         {
-            var attempts = service.PassCount("pool");
+            var attempts = service.PassAttempts("pool");
             _time.Advance(TimeSpan.FromSeconds(1));
-            await AsyncTestHelpers.WaitUntilAsync(() => service.PassCount("pool") > attempts, $"the pass due at {second} s was attempted");
+            await AsyncTestHelpers.WaitUntilAsync(() => service.PassAttempts("pool") > attempts, $"the pass due at {second} s was attempted");
         }
 
         var lastPass = heartbeat.LastPass.ShouldNotBeNull();
@@ -243,10 +243,10 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
         await service.StopAsync(CancellationToken.None).DefaultTimeout();
 
         service.ExecuteTask.ShouldNotBeNull().IsCompletedSuccessfully.ShouldBeTrue();
-        var passes = service.PassCount("pool");
+        var passes = service.PassAttempts("pool");
         await _inventory.CheckoutAsync([new CheckoutItem("pool", ["pool"])], new CheckoutContext(_time.GetUtcNow()), CancellationToken.None);
         _time.Advance(TimeSpan.FromMinutes(5));
-        service.PassCount("pool").ShouldBe(passes);
+        service.PassAttempts("pool").ShouldBe(passes);
         (await CountsAsync("pool")).ShouldBe(new PoolCounts(0, 1, 1, 0));
     }
 
