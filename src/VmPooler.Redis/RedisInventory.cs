@@ -35,6 +35,8 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private static readonly string CountsScript = RedisConnection.LoadScript("counts", withPrelude: true);
     private static readonly string ReserveNameScript = RedisConnection.LoadScript("reserve_name", withPrelude: false);
     private static readonly string LeaseScript = RedisConnection.LoadScript("lease", withPrelude: false);
+    private static readonly string ReleaseNamesScript = RedisConnection.LoadScript("release_names", withPrelude: false);
+    private static readonly string RecordDurationsScript = RedisConnection.LoadScript("record_durations", withPrelude: false);
 
     private readonly RedisConnection _connection;
     private readonly RedisKeys _keys;
@@ -128,19 +130,10 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
 
                 // Index bookkeeping (another slot): the name is released when its metadata goes, and so are the names
                 // of the records the script dropped to keep the pool within max_destroyed_records_per_pool.
-                RedisValue[] released = [.. result.Skip(1)];
-                if (keep > 0)
+                RedisValue[] released = keep > 0 ? [.. result.Skip(1)] : [.. result.Skip(1), vm];
+                if (keep > 0 || released.Length > 0)
                 {
-                    await Db.SortedSetAddAsync(_keys.Expiring, vm, NowMs() + keep);
-                }
-                else
-                {
-                    released = [.. released, vm];
-                }
-
-                if (released.Length > 0)
-                {
-                    await Task.WhenAll(Db.HashDeleteAsync(_keys.Index, released), Db.SortedSetRemoveAsync(_keys.Expiring, released));
+                    await EvalAsync(ReleaseNamesScript, [_keys.Index, _keys.Expiring], [keep > 0 ? vm : "", NowMs() + keep, .. released]);
                 }
 
                 return await ConfirmedAsync(true);
@@ -473,14 +466,29 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             async () =>
             {
                 var day = DateOnly.FromDateTime(at.UtcDateTime);
-                var duration = Db.HashSetAsync(_keys.Durations(KindName(kind), day), $"{pool}:{vm}", seconds);
                 if (kind == DurationKind.Boot)
                 {
-                    await Db.HashSetAsync(_keys.LastBoot, pool, VmTime.Format(at));
+                    // The boot duration and the pool's last boot: one call.
+                    await EvalAsync(RecordDurationsScript, [_keys.LastBoot, _keys.Durations(KindName(kind), day)], [$"{pool}:{vm}", pool, VmTime.Format(at), seconds]);
+                }
+                else
+                {
+                    await Db.HashSetAsync(_keys.Durations(KindName(kind), day), $"{pool}:{vm}", seconds);
                 }
 
-                await duration;
+                return true;
+            },
+            cancellationToken);
 
+    public Task RecordCloneAndBootAsync(string pool, string vm, double cloneSeconds, double bootSeconds, DateTimeOffset at, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var day = DateOnly.FromDateTime(at.UtcDateTime);
+                await EvalAsync(
+                    RecordDurationsScript,
+                    [_keys.LastBoot, _keys.Durations(KindName(DurationKind.Clone), day), _keys.Durations(KindName(DurationKind.Boot), day)],
+                    [$"{pool}:{vm}", pool, VmTime.Format(at), cloneSeconds, bootSeconds]);
                 return true;
             },
             cancellationToken);

@@ -67,6 +67,9 @@ public abstract class DelegatingInventory(IInventory inner) : IInventory
     public virtual Task RecordDurationAsync(DurationKind kind, string pool, string vm, double seconds, DateTimeOffset at, CancellationToken cancellationToken)
         => Inner.RecordDurationAsync(kind, pool, vm, seconds, at, cancellationToken);
 
+    public virtual Task RecordCloneAndBootAsync(string pool, string vm, double cloneSeconds, double bootSeconds, DateTimeOffset at, CancellationToken cancellationToken)
+        => Inner.RecordCloneAndBootAsync(pool, vm, cloneSeconds, bootSeconds, at, cancellationToken);
+
     public virtual Task<IReadOnlyDictionary<string, double>> GetDurationsAsync(DurationKind kind, DateOnly day, CancellationToken cancellationToken)
         => Inner.GetDurationsAsync(kind, day, cancellationToken);
 

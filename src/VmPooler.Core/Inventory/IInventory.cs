@@ -106,6 +106,16 @@ public interface IInventory
     /// <summary>Records a duration (seconds) of a finished clone or boot under the day of <paramref name="at"/> (UTC).</summary>
     Task RecordDurationAsync(DurationKind kind, string pool, string vm, double seconds, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records a VM's clone and boot durations together, as a clone whose own first ready check passed has both (one
+    /// call where the store can; by default, each in turn).
+    /// </summary>
+    async Task RecordCloneAndBootAsync(string pool, string vm, double cloneSeconds, double bootSeconds, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await RecordDurationAsync(DurationKind.Clone, pool, vm, cloneSeconds, at, cancellationToken);
+        await RecordDurationAsync(DurationKind.Boot, pool, vm, bootSeconds, at, cancellationToken);
+    }
+
     /// <summary>The durations recorded on one day (UTC): <c>pool:vm</c> → seconds.</summary>
     Task<IReadOnlyDictionary<string, double>> GetDurationsAsync(DurationKind kind, DateOnly day, CancellationToken cancellationToken);
 

@@ -231,20 +231,20 @@ internal sealed partial class VmExecutor
     private async Task FirstReadyCheckAsync(PoolOptions pool, string name, DateTimeOffset registered, FinishedClone clone, string? requestId, CancellationToken token)
     {
         var check = await CheckReadyAsync(pool, name, token);
-        var recorded = _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, clone.Seconds, _time.GetUtcNow(), token);
         if (check.IsReady && requestId is null)
         {
-            var moved = await MoveToReadyAsync(pool, name, registered, clone.Fields, _time.GetUtcNow(), token);
-            await recorded;
-            if (!moved)
+            // The clone's duration is recorded with its boot, in one call.
+            if (!await MoveToReadyAsync(pool, name, registered, clone.Fields, _time.GetUtcNow(), token, clone.Seconds))
             {
                 // No longer pending (drained or reset meanwhile): a pass looks at it.
+                await _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, clone.Seconds, _time.GetUtcNow(), token);
                 Signal(pool.Name, fullPass: true);
             }
 
             return;
         }
 
+        var recorded = _inventory.RecordDurationAsync(DurationKind.Clone, pool.Name, name, clone.Seconds, _time.GetUtcNow(), token);
         await _inventory.UpdateFieldsAsync(name, clone.Fields, cancellationToken: token);
         await recorded;
         var vm = check.IsReady ? await _inventory.GetVmAsync(name, token) : null;

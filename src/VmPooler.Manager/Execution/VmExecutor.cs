@@ -203,9 +203,18 @@ internal sealed partial class VmExecutor : IAsyncDisposable
         return await MoveToReadyAsync(pool, vm.Name, vm.View.Cloned, fields, now, cancellationToken);
     }
 
-    /// <summary>Pending → ready with <paramref name="fields"/> and the ready stamps in one call; then the boot time.</summary>
+    /// <summary>
+    /// Pending → ready with <paramref name="fields"/> and the ready stamps in one call; then the boot time (with the
+    /// clone's duration when <paramref name="cloneSeconds"/> is given).
+    /// </summary>
     private async Task<bool> MoveToReadyAsync(
-        PoolOptions pool, string name, DateTimeOffset? cloned, Dictionary<string, string> fields, DateTimeOffset now, CancellationToken cancellationToken)
+        PoolOptions pool,
+        string name,
+        DateTimeOffset? cloned,
+        Dictionary<string, string> fields,
+        DateTimeOffset now,
+        CancellationToken cancellationToken,
+        double? cloneSeconds = null)
     {
         var stamp = VmTime.Format(now);
         // The ready check just passed: this is the VM's first health check (so GET /vm says "ready", spec Q3).
@@ -216,7 +225,7 @@ internal sealed partial class VmExecutor : IAsyncDisposable
             return false;
         }
 
-        var seconds = await VmStatistics.RecordBootAsync(_inventory, pool, name, cloned, now, cancellationToken);
+        var seconds = await VmStatistics.RecordBootAsync(_inventory, pool, name, cloned, now, cloneSeconds, cancellationToken);
         ManagerLog.Ready(_logger, pool.Name, name, seconds);
         _metrics?.TimeToReady(pool.Name, seconds);
         return true;

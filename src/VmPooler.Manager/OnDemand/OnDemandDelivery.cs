@@ -35,7 +35,7 @@ internal sealed class OnDemandDelivery(VmPoolerOptions options, IInventory inven
             return true;
         }
 
-        await VmStatistics.RecordBootAsync(inventory, pool, vm.Name, vm.View.Cloned, now, cancellationToken);
+        await VmStatistics.RecordBootAsync(inventory, pool, vm.Name, vm.View.Cloned, now, cloneSeconds: null, cancellationToken);
         if (await store!.DeliverAsync(id, entry, vm.Name, cancellationToken))
         {
             ManagerLog.OnDemandDelivered(logger, pool.Name, vm.Name, id);

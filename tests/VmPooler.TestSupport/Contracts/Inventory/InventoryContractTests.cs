@@ -927,6 +927,23 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RecordCloneAndBootAsync_BothDurationsAndTheLastBoot_AsRecordedOneByOne()
+    {
+        var inventory = Create();
+        var at = new DateTimeOffset(2026, 3, 10, 23, 30, 0, TimeSpan.FromHours(-1)); // 00:30 UTC on the 11th
+
+        await inventory.RecordCloneAndBootAsync(PoolA, "vm1", 2.5, 7.25, at, None);
+        await inventory.RecordCloneAndBootAsync(PoolB, "vm2", 0, 0, at, None);
+
+        ShouldContainExactly(await inventory.GetDurationsAsync(DurationKind.Clone, new DateOnly(2026, 3, 11), None), ($"{PoolA}:vm1", 2.5), ($"{PoolB}:vm2", 0.0));
+        ShouldContainExactly(await inventory.GetDurationsAsync(DurationKind.Boot, new DateOnly(2026, 3, 11), None), ($"{PoolA}:vm1", 7.25), ($"{PoolB}:vm2", 0.0));
+        (await inventory.GetDurationsAsync(DurationKind.Clone, new DateOnly(2026, 3, 10), None)).ShouldBeEmpty("the day is the UTC day");
+        var lastBoot = await inventory.GetLastBootAsync(None);
+        lastBoot[PoolA].ShouldBe(at);
+        lastBoot[PoolB].ShouldBe(at);
+    }
+
+    [Fact]
     public async Task RecordTagsAsync_Tags_IndexedPerDay()
     {
         var inventory = Create();
