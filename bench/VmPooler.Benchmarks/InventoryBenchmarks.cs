@@ -38,7 +38,7 @@ public class InventoryBenchmarks
         {
             _redis = await LocalRedisServer.StartAsync();
             _connection = RedisConnection.Connect(
-                new RedisOptions { Server = "127.0.0.1", Port = _redis.Port, KeyPrefix = "bench", OperationTimeoutSeconds = 5 },
+                new RedisOptions { Server = "127.0.0.1", Port = _redis.Port, KeyPrefix = "bench", OperationTimeout = TimeSpan.FromSeconds(5) },
                 NullLogger<RedisConnection>.Instance);
             var waited = System.Diagnostics.Stopwatch.StartNew();
             while (!_connection.IsConnected && waited.Elapsed < TimeSpan.FromSeconds(30))

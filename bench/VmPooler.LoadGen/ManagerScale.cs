@@ -20,7 +20,7 @@ internal static class ManagerScale
     {
         using var redis = await LocalRedisServer.StartAsync();
         var yaml = BenchConfig.Yaml(run.Pools, run.Size, redis.Endpoint, keyPrefix: run.Name, taskLimit: run.TaskLimit);
-        var options = new RedisOptions { Server = "127.0.0.1", Port = redis.Port, KeyPrefix = run.Name, OperationTimeoutSeconds = 10 };
+        var options = new RedisOptions { Server = "127.0.0.1", Port = redis.Port, KeyPrefix = run.Name, OperationTimeout = TimeSpan.FromSeconds(10) };
         using var connection = RedisConnection.Connect(options, NullLogger<RedisConnection>.Instance);
         await RedisCeiling.WaitConnectedAsync(connection);
         var inventory = new RedisInventory(connection, TimeProvider.System, NullLogger<RedisInventory>.Instance);

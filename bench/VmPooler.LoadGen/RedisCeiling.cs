@@ -58,7 +58,7 @@ internal static class RedisCeiling
     public static async Task<(LocalRedisServer Server, string Sha, RedisKeys Keys)> PrepareAsync()
     {
         var server = await LocalRedisServer.StartAsync();
-        var options = new RedisOptions { Server = "127.0.0.1", Port = server.Port, KeyPrefix = "ceiling", OperationTimeoutSeconds = 5 };
+        var options = new RedisOptions { Server = "127.0.0.1", Port = server.Port, KeyPrefix = "ceiling", OperationTimeout = TimeSpan.FromSeconds(5) };
         using (var connection = RedisConnection.Connect(options, NullLogger<RedisConnection>.Instance))
         {
             await WaitConnectedAsync(connection);

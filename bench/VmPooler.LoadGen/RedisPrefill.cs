@@ -25,7 +25,7 @@ internal sealed class RedisPrefill : IDisposable
     public static async Task<RedisPrefill> ConnectAsync(int port, string keyPrefix)
     {
         var connection = RedisConnection.Connect(
-            new RedisOptions { Server = "127.0.0.1", Port = port, KeyPrefix = keyPrefix, OperationTimeoutSeconds = 30 },
+            new RedisOptions { Server = "127.0.0.1", Port = port, KeyPrefix = keyPrefix, OperationTimeout = TimeSpan.FromSeconds(30) },
             NullLogger<RedisConnection>.Instance);
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!connection.IsConnected && waited.Elapsed < TimeSpan.FromSeconds(30))

@@ -229,8 +229,8 @@ internal sealed class ManagerJobs
         }
 
         var now = _time.GetUtcNow();
-        var ttl = TimeSpan.FromMinutes(_options.Config.OnDemandRequestTtlMinutes);
-        var keepFailed = TimeSpan.FromHours(_options.Redis?.DataTtlHours ?? GlobalOptions.DefaultDataTtlHours);
+        var ttl = _options.Config.OnDemandRequestTtl;
+        var keepFailed = _options.Redis?.DataTtl ?? GlobalOptions.DefaultDataTtl;
         var snapshots = new Dictionary<string, PoolSnapshot>(StringComparer.Ordinal);
         foreach (var id in ids)
         {
@@ -252,7 +252,7 @@ internal sealed class ManagerJobs
 
             if (now - request.Created > ttl)
             {
-                var reason = $"not all instances were ready within ondemand_request_ttl ({_options.Config.OnDemandRequestTtlMinutes.ToString(CultureInfo.InvariantCulture)} minutes)";
+                var reason = $"not all instances were ready within ondemand_request_ttl ({_options.Config.OnDemandRequestTtl.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes)";
                 await FailAsync(request, reason, keepFailed, cancellationToken);
                 continue;
             }

@@ -82,7 +82,7 @@ internal sealed partial class PoolReconciler
                 ManagerLog.Missing(_logger, pool.Name, c.Vm.Name, c.From == VmState.Running ? "running" : "ready");
                 break;
             case CompletionReason.LifetimeOver:
-                ManagerLog.RunningExpired(_logger, pool.Name, c.Vm.Name, c.Vm.View.LifetimeHours(_options.Config.VmLifetimeHours));
+                ManagerLog.RunningExpired(_logger, pool.Name, c.Vm.Name, c.Vm.View.LifetimeHours(_options.Config.VmLifetime.TotalHours));
                 break;
             case CompletionReason.ReadyTtl:
                 ManagerLog.ReadyExpired(_logger, pool.Name, c.Vm.Name, Math.Round((now - (c.Vm.View.Ready ?? now)).TotalMinutes, 1));

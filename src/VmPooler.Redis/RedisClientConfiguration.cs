@@ -8,7 +8,7 @@ internal static class RedisClientConfiguration
 {
     public static ConfigurationOptions Create(RedisOptions options, Action<string> onCertificateRejected)
     {
-        var timeout = (int)Math.Max(100, options.OperationTimeoutSeconds * 1000);
+        var timeout = (int)Math.Max(100, options.OperationTimeout.TotalMilliseconds);
         var configuration = new ConfigurationOptions
         {
             // Start-up never waits for Redis; the client keeps reconnecting in the background.

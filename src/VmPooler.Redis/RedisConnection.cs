@@ -77,7 +77,7 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         }
         catch (RedisTimeoutException ex)
         {
-            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {Options.OperationTimeoutSeconds:0.###} s", ex);
+            throw new InventoryUnavailableException($"the inventory (Redis) did not answer within {Options.OperationTimeout.TotalSeconds:0.###} s", ex);
         }
         catch (RedisConnectionException ex)
         {
@@ -151,14 +151,14 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             return true;
         }
 
-        var timeoutMs = (long)(Options.DurabilityTimeoutSeconds * 1000);
+        var timeoutMs = (long)Options.DurabilityTimeout.TotalMilliseconds;
         var replicas = (long)await Database.ExecuteAsync("WAIT", 1, timeoutMs);
         if (replicas >= 1)
         {
             return true;
         }
 
-        LogReplicaNotConfirmed(_logger, Options.DurabilityTimeoutSeconds);
+        LogReplicaNotConfirmed(_logger, Options.DurabilityTimeout.TotalSeconds);
         return false;
     }
 

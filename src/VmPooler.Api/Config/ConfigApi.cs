@@ -73,7 +73,7 @@ internal static class ConfigApi
         json["size"] = pool.Size;
         if (!json.ContainsKey("ready_ttl") || json["ready_ttl"] is null)
         {
-            json["ready_ttl"] = pool.ReadyTtlMinutes ?? global.ReadyTtlMinutes;
+            json["ready_ttl"] = (pool.ReadyTtl ?? global.ReadyTtl).TotalMinutes;
         }
 
         json["template_ready"] = templateReady;

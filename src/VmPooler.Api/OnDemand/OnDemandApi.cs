@@ -181,7 +181,7 @@ internal static partial class OnDemandApi
         switch (request.Status)
         {
             case OnDemandStatus.Failed:
-                answer["message"] = $"The request failed to provision instances within the configured ondemand_request_ttl '{services.Options.Config.OnDemandRequestTtlMinutes.ToString(CultureInfo.InvariantCulture)}'";
+                answer["message"] = $"The request failed to provision instances within the configured ondemand_request_ttl '{services.Options.Config.OnDemandRequestTtl.TotalMinutes.ToString(CultureInfo.InvariantCulture)}'";
                 if (request.FailureReason is { } reason)
                 {
                     answer["failure_reason"] = reason;

@@ -171,7 +171,7 @@ internal static class VmApi
 
         var vm = record.View;
         var now = services.Time.GetUtcNow();
-        var lifetime = vm.LifetimeHours(services.Options.Config.VmLifetimeHours);
+        var lifetime = vm.LifetimeHours(services.Options.Config.VmLifetime.TotalHours);
         var checkout = vm.CheckedOut;
         var destroy = vm.Destroyed;
 

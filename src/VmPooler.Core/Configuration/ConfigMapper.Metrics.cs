@@ -37,13 +37,13 @@ internal sealed partial class ConfigMapper
         }
 
         var port = _reader.ReadInt(section, "port", name + ".port", 1, 65535);
-        var interval = _reader.ReadNumber(section, "interval", name + ".interval", NumberRule.Positive);
+        var interval = _reader.ReadDuration(section, "interval", name + ".interval", DurationUnit.Seconds, NumberRule.Positive);
         return new PushMetricsOptions
         {
             Server = server?.Trim() ?? "",
             Port = port ?? defaultPort,
             Prefix = prefix ?? PushMetricsOptions.DefaultPrefix,
-            IntervalSeconds = interval ?? PushMetricsOptions.DefaultIntervalSeconds,
+            Interval = interval ?? PushMetricsOptions.DefaultInterval,
         };
     }
 
@@ -117,8 +117,8 @@ internal sealed partial class ConfigMapper
             OtlpEndpoint = endpoint,
             OtlpProtocol = protocol ?? "http/protobuf",
             OtlpMetrics = _reader.ReadBool(section, "otlp_metrics", "tracing.otlp_metrics") ?? false,
-            OtlpMetricsIntervalSeconds = _reader.ReadNumber(section, "otlp_metrics_interval", "tracing.otlp_metrics_interval", NumberRule.Positive)
-                ?? TracingOptions.DefaultOtlpMetricsIntervalSeconds,
+            OtlpMetricsInterval = _reader.ReadDuration(section, "otlp_metrics_interval", "tracing.otlp_metrics_interval", DurationUnit.Seconds, NumberRule.Positive)
+                ?? TracingOptions.DefaultOtlpMetricsInterval,
             ServiceName = _reader.ReadString(section, "service_name", "tracing.service_name"),
         };
     }

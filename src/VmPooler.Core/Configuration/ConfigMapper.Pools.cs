@@ -138,8 +138,8 @@ internal sealed partial class ConfigMapper
                     + (dnsConfigs.Count == 0 ? " (there is no :dns_configs: section)" : " (known: " + string.Join(", ", dnsConfigs.Keys) + ")"));
         }
 
-        var min = _reader.ReadNumber(entry, "check_loop_delay_min", path + ".check_loop_delay_min", NumberRule.Positive);
-        var max = _reader.ReadNumber(entry, "check_loop_delay_max", path + ".check_loop_delay_max", NumberRule.Positive);
+        var min = _reader.ReadDuration(entry, "check_loop_delay_min", path + ".check_loop_delay_min", DurationUnit.Seconds, NumberRule.Positive);
+        var max = _reader.ReadDuration(entry, "check_loop_delay_max", path + ".check_loop_delay_max", DurationUnit.Seconds, NumberRule.Positive);
         var decay = _reader.ReadNumber(entry, "check_loop_delay_decay", path + ".check_loop_delay_decay", NumberRule.Any);
         if (decay <= 1.0)
         {
@@ -147,9 +147,9 @@ internal sealed partial class ConfigMapper
         }
 
         // Spec §4.2 / Q10: global values first, then the pool's; the effective max is never below the effective min.
-        if ((max ?? global.CheckLoopDelayMaxSeconds) < (min ?? global.CheckLoopDelayMinSeconds))
+        if ((max ?? global.CheckLoopDelayMax) < (min ?? global.CheckLoopDelayMin))
         {
-            max = min ?? global.CheckLoopDelayMinSeconds;
+            max = min ?? global.CheckLoopDelayMin;
         }
 
         if (name is null)
@@ -167,11 +167,11 @@ internal sealed partial class ConfigMapper
             Provider = providerName,
             DnsPlugin = dnsPlugin,
             CloneTarget = _reader.ReadString(entry, "clone_target", path + ".clone_target"),
-            TimeoutMinutes = _reader.ReadNumber(entry, "timeout", path + ".timeout", NumberRule.Positive),
-            TimeoutNotificationMinutes = _reader.ReadNumber(entry, "timeout_notification", path + ".timeout_notification", NumberRule.NonNegative),
-            ReadyTtlMinutes = _reader.ReadNumber(entry, "ready_ttl", path + ".ready_ttl", NumberRule.Positive),
-            CheckLoopDelayMinSeconds = min,
-            CheckLoopDelayMaxSeconds = max,
+            Timeout = _reader.ReadDuration(entry, "timeout", path + ".timeout", DurationUnit.Minutes, NumberRule.Positive),
+            TimeoutNotification = _reader.ReadDuration(entry, "timeout_notification", path + ".timeout_notification", DurationUnit.Minutes, NumberRule.NonNegative),
+            ReadyTtl = _reader.ReadDuration(entry, "ready_ttl", path + ".ready_ttl", DurationUnit.Minutes, NumberRule.Positive),
+            CheckLoopDelayMin = min,
+            CheckLoopDelayMax = max,
             CheckLoopDelayDecay = decay,
             Settings = entry,
             Labels = MapLabels(entry, path + ".labels"),

@@ -89,10 +89,10 @@ internal sealed partial class ConfigMapper
         }
 
         var (min, max, decay) = NormaliseLoopDelay(
-            _reader.ReadNumber(config, "check_loop_delay_min", "config.check_loop_delay_min", NumberRule.Positive)
-                ?? GlobalOptions.DefaultCheckLoopDelayMinSeconds,
-            _reader.ReadNumber(config, "check_loop_delay_max", "config.check_loop_delay_max", NumberRule.Positive)
-                ?? GlobalOptions.DefaultCheckLoopDelayMaxSeconds,
+            _reader.ReadDuration(config, "check_loop_delay_min", "config.check_loop_delay_min", DurationUnit.Seconds, NumberRule.Positive)
+                ?? GlobalOptions.DefaultCheckLoopDelayMin,
+            _reader.ReadDuration(config, "check_loop_delay_max", "config.check_loop_delay_max", DurationUnit.Seconds, NumberRule.Positive)
+                ?? GlobalOptions.DefaultCheckLoopDelayMax,
             _reader.ReadNumber(config, "check_loop_delay_decay", "config.check_loop_delay_decay", NumberRule.Any)
                 ?? GlobalOptions.DefaultCheckLoopDelayDecay);
 
@@ -102,36 +102,36 @@ internal sealed partial class ConfigMapper
             Prefix = _reader.ReadString(config, "prefix", "config.prefix") ?? "",
             LogFile = _reader.ReadString(config, "logfile", "config.logfile"),
             TaskLimit = _reader.ReadInt(config, "task_limit", "config.task_limit", 1) ?? GlobalOptions.DefaultTaskLimit,
-            TimeoutMinutes = _reader.ReadNumber(config, "timeout", "config.timeout", NumberRule.Positive)
-                ?? GlobalOptions.DefaultTimeoutMinutes,
-            TimeoutNotificationMinutes = _reader.ReadNumber(config, "timeout_notification", "config.timeout_notification", NumberRule.NonNegative)
-                ?? GlobalOptions.DefaultTimeoutNotificationMinutes,
-            VmCheckTimeMinutes = _reader.ReadNumber(config, "vm_checktime", "config.vm_checktime", NumberRule.Positive)
-                ?? GlobalOptions.DefaultVmCheckTimeMinutes,
-            VmLifetimeHours = _reader.ReadNumber(config, "vm_lifetime", "config.vm_lifetime", NumberRule.Positive)
-                ?? GlobalOptions.DefaultVmLifetimeHours,
+            Timeout = _reader.ReadDuration(config, "timeout", "config.timeout", DurationUnit.Minutes, NumberRule.Positive)
+                ?? GlobalOptions.DefaultTimeout,
+            TimeoutNotification = _reader.ReadDuration(config, "timeout_notification", "config.timeout_notification", DurationUnit.Minutes, NumberRule.NonNegative)
+                ?? GlobalOptions.DefaultTimeoutNotification,
+            VmCheckTime = _reader.ReadDuration(config, "vm_checktime", "config.vm_checktime", DurationUnit.Minutes, NumberRule.Positive)
+                ?? GlobalOptions.DefaultVmCheckTime,
+            VmLifetime = _reader.ReadDuration(config, "vm_lifetime", "config.vm_lifetime", DurationUnit.Hours, NumberRule.Positive)
+                ?? GlobalOptions.DefaultVmLifetime,
             VmLifetimeAuthHours = _reader.ReadInt(config, "vm_lifetime_auth", "config.vm_lifetime_auth", 1),
             MaxLifetimeUpperLimitHours = _reader.ReadInt(config, "max_lifetime_upper_limit", "config.max_lifetime_upper_limit", 1),
-            ReadyTtlMinutes = _reader.ReadNumber(config, "ready_ttl", "config.ready_ttl", NumberRule.Positive)
-                ?? GlobalOptions.DefaultReadyTtlMinutes,
+            ReadyTtl = _reader.ReadDuration(config, "ready_ttl", "config.ready_ttl", DurationUnit.Minutes, NumberRule.Positive)
+                ?? GlobalOptions.DefaultReadyTtl,
             AllowedTags = _reader.ReadStringList(config, "allowed_tags", "config.allowed_tags"),
             CloneTarget = _reader.ReadString(config, "clone_target", "config.clone_target"),
             BackendWeight = MapBackendWeight(_reader.ReadMapping(config, "backend_weight", "config.backend_weight")),
             ExperimentalFeatures = _reader.ReadBool(config, "experimental_features", "config.experimental_features") ?? false,
             UsageStats = _reader.ReadBool(config, "usage_stats", "config.usage_stats") ?? false,
             RequestLogger = _reader.ReadBool(config, "request_logger", "config.request_logger") ?? false,
-            CheckLoopDelayMinSeconds = min,
-            CheckLoopDelayMaxSeconds = max,
+            CheckLoopDelayMin = min,
+            CheckLoopDelayMax = max,
             CheckLoopDelayDecay = decay,
-            ProviderTimeoutSeconds = _reader.ReadNumber(config, "provider_timeout", "config.provider_timeout", NumberRule.Positive)
-                ?? GlobalOptions.DefaultProviderTimeoutSeconds,
+            ProviderTimeout = _reader.ReadDuration(config, "provider_timeout", "config.provider_timeout", DurationUnit.Seconds, NumberRule.Positive)
+                ?? GlobalOptions.DefaultProviderTimeout,
             MaxVmRetries = _reader.ReadInt(config, "max_vm_retries", "config.max_vm_retries", 0) ?? 3,
             OnDemandCloneLimit = _reader.ReadInt(config, "ondemand_clone_limit", "config.ondemand_clone_limit", 1)
                 ?? GlobalOptions.DefaultOnDemandCloneLimit,
             MaxOnDemandInstancesPerRequest = _reader.ReadInt(config, "max_ondemand_instances_per_request", "config.max_ondemand_instances_per_request", 1)
                 ?? GlobalOptions.DefaultMaxOnDemandInstancesPerRequest,
-            OnDemandRequestTtlMinutes = _reader.ReadNumber(config, "ondemand_request_ttl", "config.ondemand_request_ttl", NumberRule.Positive)
-                ?? GlobalOptions.DefaultOnDemandRequestTtlMinutes,
+            OnDemandRequestTtl = _reader.ReadDuration(config, "ondemand_request_ttl", "config.ondemand_request_ttl", DurationUnit.Minutes, NumberRule.Positive)
+                ?? GlobalOptions.DefaultOnDemandRequestTtl,
             OwnerOnly = _reader.ReadBool(config, "owner_only", "config.owner_only") ?? false,
             RateLimitingEnabled = _reader.ReadBool(config, "rate_limiting_enabled", "config.rate_limiting_enabled") ?? false,
             ManagerLeaseTtl = MapManagerLeaseTtl(config),
@@ -160,8 +160,8 @@ internal sealed partial class ConfigMapper
     }
 
     /// <summary>Spec §4.2: a decay ≤ 1.0 is replaced by 2.0; a max below min is raised to min.</summary>
-    private static (double Min, double Max, double Decay) NormaliseLoopDelay(double min, double max, double decay)
-        => (min, Math.Max(min, max), decay <= 1.0 ? GlobalOptions.DefaultCheckLoopDelayDecay : decay);
+    private static (TimeSpan Min, TimeSpan Max, double Decay) NormaliseLoopDelay(TimeSpan min, TimeSpan max, double decay)
+        => (min, max < min ? min : max, decay <= 1.0 ? GlobalOptions.DefaultCheckLoopDelayDecay : decay);
 
     private Dictionary<string, double> MapBackendWeight(Dictionary<string, object?>? section)
     {
@@ -246,13 +246,13 @@ internal sealed partial class ConfigMapper
             _reader.Error("redis.sentinels", "and redis.sentinel_service go together (the sentinels, and the master name they monitor)");
         }
 
-        var operationTimeout = _reader.ReadNumber(redis, "operation_timeout", "redis.operation_timeout", NumberRule.Positive)
-            ?? defaults.OperationTimeoutSeconds;
-        var durabilityTimeout = _reader.ReadNumber(redis, "durability_timeout", "redis.durability_timeout", NumberRule.Positive)
-            ?? Math.Min(defaults.DurabilityTimeoutSeconds, operationTimeout / 2);
+        var operationTimeout = _reader.ReadDuration(redis, "operation_timeout", "redis.operation_timeout", DurationUnit.Seconds, NumberRule.Positive)
+            ?? defaults.OperationTimeout;
+        var durabilityTimeout = _reader.ReadDuration(redis, "durability_timeout", "redis.durability_timeout", DurationUnit.Seconds, NumberRule.Positive)
+            ?? (operationTimeout / 2 < defaults.DurabilityTimeout ? operationTimeout / 2 : defaults.DurabilityTimeout);
         if (durabilityTimeout >= operationTimeout)
         {
-            _reader.Error("redis.durability_timeout", $"must be below redis.operation_timeout ({operationTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)} s)");
+            _reader.Error("redis.durability_timeout", $"must be below redis.operation_timeout ({operationTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s)");
         }
 
         return new RedisOptions
@@ -261,14 +261,14 @@ internal sealed partial class ConfigMapper
             Port = _reader.ReadInt(redis, "port", "redis.port", 1, 65535) ?? defaults.Port,
             Password = _reader.ReadString(redis, "password", "redis.password"),
             Username = _reader.ReadString(redis, "username", "redis.username"),
-            DataTtlHours = _reader.ReadNumber(redis, "data_ttl", "redis.data_ttl", NumberRule.Positive) ?? defaults.DataTtlHours,
+            DataTtl = _reader.ReadDuration(redis, "data_ttl", "redis.data_ttl", DurationUnit.Hours, NumberRule.Positive) ?? defaults.DataTtl,
             ConnectionPoolSize = _reader.ReadInt(redis, "connection_pool_size", "redis.connection_pool_size", 1)
                 ?? defaults.ConnectionPoolSize,
-            ConnectionPoolTimeoutSeconds = _reader.ReadNumber(redis, "connection_pool_timeout", "redis.connection_pool_timeout", NumberRule.Positive)
-                ?? defaults.ConnectionPoolTimeoutSeconds,
+            ConnectionPoolTimeout = _reader.ReadDuration(redis, "connection_pool_timeout", "redis.connection_pool_timeout", DurationUnit.Seconds, NumberRule.Positive)
+                ?? defaults.ConnectionPoolTimeout,
             ReconnectAttempts = _reader.ReadInt(redis, "reconnect_attempts", "redis.reconnect_attempts", 0) ?? defaults.ReconnectAttempts,
             KeyPrefix = string.IsNullOrWhiteSpace(keyPrefix) ? defaults.KeyPrefix : keyPrefix,
-            OperationTimeoutSeconds = operationTimeout,
+            OperationTimeout = operationTimeout,
             Ssl = ssl,
             SslCaFile = ReadRedisFile(redis, "ssl_ca_file", ssl),
             SslCertFile = certFile,
@@ -277,7 +277,7 @@ internal sealed partial class ConfigMapper
             Sentinels = sentinels ?? [],
             SentinelService = service,
             Durability = ReadDurability(redis),
-            DurabilityTimeoutSeconds = durabilityTimeout,
+            DurabilityTimeout = durabilityTimeout,
         };
     }
 

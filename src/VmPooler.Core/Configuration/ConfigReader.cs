@@ -162,6 +162,37 @@ public sealed class ConfigReader
     }
 
     /// <summary>
+    /// A duration written as a number of <paramref name="unit"/>s (fractional allowed) obeying <paramref name="rule"/>, read
+    /// with the rules and messages of <see cref="ReadNumber"/> and typed here: the key keeps the unit the vmpooler format
+    /// gives it, the option holds a <see cref="TimeSpan"/>. A number too large for a <see cref="TimeSpan"/> is an error.
+    /// </summary>
+    public TimeSpan? ReadDuration(IReadOnlyDictionary<string, object?> map, string key, string path, DurationUnit unit, NumberRule rule)
+    {
+        if (ReadNumber(map, key, path, rule) is not { } number)
+        {
+            return null;
+        }
+
+        var (perUnit, name) = unit switch
+        {
+            DurationUnit.Seconds => (TimeSpan.TicksPerSecond, "seconds"),
+            DurationUnit.Minutes => (TimeSpan.TicksPerMinute, "minutes"),
+            _ => (TimeSpan.TicksPerHour, "hours"),
+        };
+
+        // Rounded to the nearest tick (TimeSpan.FromMinutes truncates): 0.043 hours stays 0.043 when shown back in hours.
+        var ticks = Math.Round(number * perUnit);
+        if (Math.Abs(ticks) >= long.MaxValue)
+        {
+            var largest = Math.Floor((double)long.MaxValue / perUnit).ToString(CultureInfo.InvariantCulture);
+            Error(path, "must be below " + largest + " " + name + " (got " + Describe(Get(map, key)) + ")");
+            return null;
+        }
+
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    /// <summary>
     /// A duration written as a number of seconds (fractional allowed) obeying <paramref name="rule"/> and at most
     /// <paramref name="maxSeconds"/>.
     /// </summary>

@@ -29,7 +29,7 @@ public sealed record PushMetricsOptions
     public const string DefaultPrefix = "vmpooler";
     public const int DefaultStatsdPort = 8125;
     public const int DefaultGraphitePort = 2003;
-    public const double DefaultIntervalSeconds = 10;
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
 
     public required string Server { get; init; }
 
@@ -39,7 +39,7 @@ public sealed record PushMetricsOptions
     public string Prefix { get; init; } = DefaultPrefix;
 
     /// <summary>How often the gauges (pool sizes, queue lengths) are sent, in seconds (<c>interval</c>, default 10; ours).</summary>
-    public double IntervalSeconds { get; init; } = DefaultIntervalSeconds;
+    public TimeSpan Interval { get; init; } = DefaultInterval;
 }
 
 /// <summary>The Prometheus endpoint.</summary>
@@ -62,7 +62,7 @@ public sealed record PrometheusOptions
 /// <summary>The <c>:tracing:</c> section: OpenTelemetry over OTLP.</summary>
 public sealed record TracingOptions
 {
-    public const double DefaultOtlpMetricsIntervalSeconds = 60;
+    public static readonly TimeSpan DefaultOtlpMetricsInterval = TimeSpan.FromSeconds(60);
 
     /// <summary><c>enabled</c>: export spans (checkout, clone, ready check, destroy) over OTLP.</summary>
     public bool Enabled { get; init; }
@@ -83,7 +83,7 @@ public sealed record TracingOptions
     public bool OtlpMetrics { get; init; }
 
     /// <summary><c>otlp_metrics_interval</c>: seconds between OTLP metric exports (default 60).</summary>
-    public double OtlpMetricsIntervalSeconds { get; init; } = DefaultOtlpMetricsIntervalSeconds;
+    public TimeSpan OtlpMetricsInterval { get; init; } = DefaultOtlpMetricsInterval;
 
     /// <summary><c>service_name</c>: overrides <c>vmpooler</c>/<c>vmpooler-api</c>/<c>vmpooler-manager</c> (+ <c>-&lt;config.prefix&gt;</c>).</summary>
     public string? ServiceName { get; init; }

@@ -69,20 +69,23 @@ public sealed record VmPoolerOptions
         => pool.DnsPlugin is { } plugin && DnsConfigs.TryGetValue(plugin, out var dns) ? dns.Domain : null;
 }
 
-/// <summary>The <c>:config:</c> section (spec §5.2). Durations keep the units the vmpooler format uses.</summary>
+/// <summary>
+/// The <c>:config:</c> section (spec §5.2). Durations are <see cref="TimeSpan"/>s; the file writes them as numbers in the
+/// unit each key documents (minutes, hours or seconds, as the original does), converted by <see cref="ConfigReader.ReadDuration"/>.
+/// </summary>
 public sealed record GlobalOptions
 {
     public const int DefaultTaskLimit = 10;
-    public const double DefaultTimeoutMinutes = 15;
-    public const double DefaultTimeoutNotificationMinutes = 5;
-    public const double DefaultVmCheckTimeMinutes = 1;
-    public const double DefaultVmLifetimeHours = 24;
-    public const double DefaultReadyTtlMinutes = 60;
-    public const double DefaultCheckLoopDelayMinSeconds = 5;
-    public const double DefaultCheckLoopDelayMaxSeconds = 60;
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan DefaultTimeoutNotification = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan DefaultVmCheckTime = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DefaultVmLifetime = TimeSpan.FromHours(24);
+    public static readonly TimeSpan DefaultReadyTtl = TimeSpan.FromMinutes(60);
+    public static readonly TimeSpan DefaultCheckLoopDelayMin = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultCheckLoopDelayMax = TimeSpan.FromSeconds(60);
     public const double DefaultCheckLoopDelayDecay = 2.0;
-    public const double DefaultProviderTimeoutSeconds = 60;
-    public const double DefaultDataTtlHours = 168;
+    public static readonly TimeSpan DefaultProviderTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultDataTtl = TimeSpan.FromHours(168);
     public const string DefaultSiteName = "<b>vmpooler</b>";
 
     /// <summary><c>site_name</c>: dashboard title. Default <c>&lt;b&gt;vmpooler&lt;/b&gt;</c>.</summary>
@@ -98,16 +101,16 @@ public sealed record GlobalOptions
     public int TaskLimit { get; init; } = DefaultTaskLimit;
 
     /// <summary><c>timeout</c> (minutes): a pending VM older than this is destroyed and replaced. Default 15.</summary>
-    public double TimeoutMinutes { get; init; } = DefaultTimeoutMinutes;
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
     /// <summary><c>timeout_notification</c> (minutes): warn once about a slow pending VM. Default 5.</summary>
-    public double TimeoutNotificationMinutes { get; init; } = DefaultTimeoutNotificationMinutes;
+    public TimeSpan TimeoutNotification { get; init; } = DefaultTimeoutNotification;
 
     /// <summary><c>vm_checktime</c> (minutes): minimum interval between health checks of a ready VM. Default 1.</summary>
-    public double VmCheckTimeMinutes { get; init; } = DefaultVmCheckTimeMinutes;
+    public TimeSpan VmCheckTime { get; init; } = DefaultVmCheckTime;
 
     /// <summary><c>vm_lifetime</c> (hours): default lifetime of a checked-out VM. Default 24.</summary>
-    public double VmLifetimeHours { get; init; } = DefaultVmLifetimeHours;
+    public TimeSpan VmLifetime { get; init; } = DefaultVmLifetime;
 
     /// <summary><c>vm_lifetime_auth</c> (hours): lifetime set at checkout when a valid token is sent. Default none.</summary>
     public int? VmLifetimeAuthHours { get; init; }
@@ -116,7 +119,7 @@ public sealed record GlobalOptions
     public int? MaxLifetimeUpperLimitHours { get; init; }
 
     /// <summary><c>ready_ttl</c> (minutes): a ready VM older than this is recycled. Default 60.</summary>
-    public double ReadyTtlMinutes { get; init; } = DefaultReadyTtlMinutes;
+    public TimeSpan ReadyTtl { get; init; } = DefaultReadyTtl;
 
     /// <summary><c>allowed_tags</c>: when set, the only tag names PUT accepts.</summary>
     public IReadOnlyList<string>? AllowedTags { get; init; }
@@ -132,7 +135,7 @@ public sealed record GlobalOptions
 
     public const int DefaultOnDemandCloneLimit = 10;
     public const int DefaultMaxOnDemandInstancesPerRequest = 10;
-    public const double DefaultOnDemandRequestTtlMinutes = 5;
+    public static readonly TimeSpan DefaultOnDemandRequestTtl = TimeSpan.FromMinutes(5);
 
     /// <summary><c>ondemand_clone_limit</c>: on-demand clones running at once. Default 10.</summary>
     public int OnDemandCloneLimit { get; init; } = DefaultOnDemandCloneLimit;
@@ -141,7 +144,7 @@ public sealed record GlobalOptions
     public int MaxOnDemandInstancesPerRequest { get; init; } = DefaultMaxOnDemandInstancesPerRequest;
 
     /// <summary><c>ondemand_request_ttl</c> (minutes): an on-demand request not complete by then fails. Default 5.</summary>
-    public double OnDemandRequestTtlMinutes { get; init; } = DefaultOnDemandRequestTtlMinutes;
+    public TimeSpan OnDemandRequestTtl { get; init; } = DefaultOnDemandRequestTtl;
 
     /// <summary>
     /// <c>owner_only</c> (ours, opt-in): a VM checked out with a token may be modified, snapshotted or returned only with a
@@ -159,16 +162,16 @@ public sealed record GlobalOptions
     public bool RequestLogger { get; init; }
 
     /// <summary><c>check_loop_delay_min</c> (seconds). Default 5.</summary>
-    public double CheckLoopDelayMinSeconds { get; init; } = DefaultCheckLoopDelayMinSeconds;
+    public TimeSpan CheckLoopDelayMin { get; init; } = DefaultCheckLoopDelayMin;
 
     /// <summary><c>check_loop_delay_max</c> (seconds). Default 60; raised to min when below it.</summary>
-    public double CheckLoopDelayMaxSeconds { get; init; } = DefaultCheckLoopDelayMaxSeconds;
+    public TimeSpan CheckLoopDelayMax { get; init; } = DefaultCheckLoopDelayMax;
 
     /// <summary><c>check_loop_delay_decay</c>. Default 2.0; values ≤ 1.0 are replaced by 2.0.</summary>
     public double CheckLoopDelayDecay { get; init; } = DefaultCheckLoopDelayDecay;
 
     /// <summary><c>provider_timeout</c> (seconds, our extension): the time limit of one provider call other than a clone. Default 60.</summary>
-    public double ProviderTimeoutSeconds { get; init; } = DefaultProviderTimeoutSeconds;
+    public TimeSpan ProviderTimeout { get; init; } = DefaultProviderTimeout;
 
     /// <summary><c>max_vm_retries</c>: on-demand clone retries. Default 3.</summary>
     public int MaxVmRetries { get; init; } = 3;
@@ -212,19 +215,19 @@ public sealed record PoolOptions
     public string? CloneTarget { get; init; }
 
     /// <summary><c>timeout</c> (minutes): overrides the global pending timeout.</summary>
-    public double? TimeoutMinutes { get; init; }
+    public TimeSpan? Timeout { get; init; }
 
     /// <summary><c>timeout_notification</c> (minutes): overrides the global value.</summary>
-    public double? TimeoutNotificationMinutes { get; init; }
+    public TimeSpan? TimeoutNotification { get; init; }
 
     /// <summary><c>ready_ttl</c> (minutes): overrides the global value.</summary>
-    public double? ReadyTtlMinutes { get; init; }
+    public TimeSpan? ReadyTtl { get; init; }
 
     /// <summary><c>check_loop_delay_min</c> (seconds): overrides the global value.</summary>
-    public double? CheckLoopDelayMinSeconds { get; init; }
+    public TimeSpan? CheckLoopDelayMin { get; init; }
 
     /// <summary><c>check_loop_delay_max</c> (seconds): overrides the global value.</summary>
-    public double? CheckLoopDelayMaxSeconds { get; init; }
+    public TimeSpan? CheckLoopDelayMax { get; init; }
 
     /// <summary><c>check_loop_delay_decay</c>: overrides the global value.</summary>
     public double? CheckLoopDelayDecay { get; init; }
@@ -275,10 +278,10 @@ public sealed record RedisOptions
     public string? Username { get; init; }
 
     /// <summary><c>data_ttl</c> (hours): how long metadata of destroyed or failed VMs is kept. Default 168.</summary>
-    public double DataTtlHours { get; init; } = GlobalOptions.DefaultDataTtlHours;
+    public TimeSpan DataTtl { get; init; } = GlobalOptions.DefaultDataTtl;
 
     public int ConnectionPoolSize { get; init; } = 10;
-    public double ConnectionPoolTimeoutSeconds { get; init; } = 5;
+    public TimeSpan ConnectionPoolTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public int ReconnectAttempts { get; init; } = 10;
 
     /// <summary><c>key_prefix</c> (our extension): prefix of every key, so several installations or tests share a server. Default <c>vmpooler</c>.</summary>
@@ -288,7 +291,7 @@ public sealed record RedisOptions
     /// <c>operation_timeout</c> (seconds, our extension): the longest one inventory operation may take before the API
     /// answers 503 and the manager backs off. Default 1 (leaving room under a 2 s answer even on a loaded host).
     /// </summary>
-    public double OperationTimeoutSeconds { get; init; } = 1.0;
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary><c>ssl</c>: connect over TLS (to the servers and to the sentinels).</summary>
     public bool Ssl { get; init; }
@@ -318,7 +321,7 @@ public sealed record RedisOptions
     public RedisDurability Durability { get; init; } = RedisDurability.None;
 
     /// <summary><c>durability_timeout</c> (seconds): how long <c>WAIT</c> waits for a replica. Default 0.5, below <c>operation_timeout</c>.</summary>
-    public double DurabilityTimeoutSeconds { get; init; } = 0.5;
+    public TimeSpan DurabilityTimeout { get; init; } = TimeSpan.FromSeconds(0.5);
 
     /// <summary>
     /// The endpoints to connect to: <c>server</c> may list several <c>host[:port]</c> entries separated by commas

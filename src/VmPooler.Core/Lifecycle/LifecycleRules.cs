@@ -39,17 +39,17 @@ public static class LifecycleRules
     /// <summary>The effective settings of one pool: per-pool values over global ones over defaults.</summary>
     public static PoolTimings TimingsFor(PoolOptions pool, GlobalOptions global)
     {
-        var min = pool.CheckLoopDelayMinSeconds ?? global.CheckLoopDelayMinSeconds;
-        var max = pool.CheckLoopDelayMaxSeconds ?? global.CheckLoopDelayMaxSeconds;
+        var min = pool.CheckLoopDelayMin ?? global.CheckLoopDelayMin;
+        var max = pool.CheckLoopDelayMax ?? global.CheckLoopDelayMax;
         var decay = pool.CheckLoopDelayDecay ?? global.CheckLoopDelayDecay;
         return new PoolTimings(
-            Timeout: TimeSpan.FromMinutes(pool.TimeoutMinutes ?? global.TimeoutMinutes),
-            TimeoutNotification: TimeSpan.FromMinutes(pool.TimeoutNotificationMinutes ?? global.TimeoutNotificationMinutes),
-            ReadyTtl: TimeSpan.FromMinutes(pool.ReadyTtlMinutes ?? global.ReadyTtlMinutes),
-            CheckInterval: TimeSpan.FromMinutes(global.VmCheckTimeMinutes),
-            DefaultLifetimeHours: global.VmLifetimeHours,
-            LoopDelayMin: TimeSpan.FromSeconds(min),
-            LoopDelayMax: TimeSpan.FromSeconds(Math.Max(min, max)),
+            Timeout: pool.Timeout ?? global.Timeout,
+            TimeoutNotification: pool.TimeoutNotification ?? global.TimeoutNotification,
+            ReadyTtl: pool.ReadyTtl ?? global.ReadyTtl,
+            CheckInterval: global.VmCheckTime,
+            DefaultLifetime: global.VmLifetime,
+            LoopDelayMin: min,
+            LoopDelayMax: max < min ? min : max,
             LoopDelayDecay: decay <= 1.0 ? GlobalOptions.DefaultCheckLoopDelayDecay : decay);
     }
 
@@ -95,14 +95,14 @@ public static class LifecycleRules
     /// True when a running VM has reached its lifetime: whole hours since checkout ≥ lifetime (spec §4.5). A VM without a
     /// checkout time is expired (it cannot be timed).
     /// </summary>
-    public static bool IsRunningExpired(VmView vm, double defaultLifetimeHours, DateTimeOffset now)
+    public static bool IsRunningExpired(VmView vm, TimeSpan defaultLifetime, DateTimeOffset now)
     {
         if (vm.CheckedOut is not { } checkout)
         {
             return true;
         }
 
-        var lifetime = vm.LifetimeHours(defaultLifetimeHours);
+        var lifetime = vm.LifetimeHours(defaultLifetime.TotalHours);
         return lifetime > 0 && Math.Floor((now - checkout).TotalHours) >= lifetime;
     }
 
@@ -152,7 +152,7 @@ public sealed record PoolTimings(
     TimeSpan TimeoutNotification,
     TimeSpan ReadyTtl,
     TimeSpan CheckInterval,
-    double DefaultLifetimeHours,
+    TimeSpan DefaultLifetime,
     TimeSpan LoopDelayMin,
     TimeSpan LoopDelayMax,
     double LoopDelayDecay);

@@ -70,8 +70,8 @@ internal sealed partial class VmExecutor : IAsyncDisposable
         _dispatcher = new CloneDispatcher(options.Config.TaskLimit, pool => _backoffs.Until(pool) is not null);
         _destroySlots = new SemaphoreSlim(options.Config.TaskLimit, options.Config.TaskLimit);
         _onDemandSlots = new SemaphoreSlim(options.Config.OnDemandCloneLimit, options.Config.OnDemandCloneLimit);
-        _dataTtl = TimeSpan.FromHours(options.Redis?.DataTtlHours ?? GlobalOptions.DefaultDataTtlHours);
-        _providerTimeout = TimeSpan.FromSeconds(options.Config.ProviderTimeoutSeconds);
+        _dataTtl = options.Redis?.DataTtl ?? GlobalOptions.DefaultDataTtl;
+        _providerTimeout = options.Config.ProviderTimeout;
     }
 
     /// <summary>Pools that need attention after background work: a top-up (a clone ended) or a full pass (a check failed).</summary>

@@ -80,7 +80,7 @@ internal static class PoolPlanner
         foreach (var vm in o.Snapshot.Running.Where(vm => !o.Busy.Contains(vm.Name)))
         {
             var missing = !o.Listed.Contains(vm.Name);
-            if (missing || LifecycleRules.IsRunningExpired(vm.View, o.Timings.DefaultLifetimeHours, o.Now))
+            if (missing || LifecycleRules.IsRunningExpired(vm.View, o.Timings.DefaultLifetime, o.Now))
             {
                 // Compared raw by the inventory's move: the values exactly as stored.
                 var expect = new Dictionary<string, string?>

@@ -14,8 +14,8 @@ internal sealed class ManagerHealthCheck(ManagerHeartbeat heartbeat, VmPoolerOpt
     /// <summary>Three of the slowest pool's idle delays (<c>check_loop_delay_max</c>), and at least two minutes.</summary>
     public TimeSpan Window { get; } = TimeSpan.FromSeconds(Math.Max(
         120,
-        3 * options.Pools.Select(p => p.CheckLoopDelayMaxSeconds ?? options.Config.CheckLoopDelayMaxSeconds)
-            .DefaultIfEmpty(options.Config.CheckLoopDelayMaxSeconds).Max()));
+        3 * options.Pools.Select(p => p.CheckLoopDelayMax ?? options.Config.CheckLoopDelayMax)
+            .DefaultIfEmpty(options.Config.CheckLoopDelayMax).Max().TotalSeconds));
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

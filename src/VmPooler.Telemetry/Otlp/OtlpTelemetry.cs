@@ -51,7 +51,7 @@ internal sealed class OtlpTelemetry(VmPoolerMetrics metrics, TracingOptions opti
                 .AddOtlpExporter((exporter, reader) =>
                 {
                     Configure(exporter, "v1/metrics", protocol);
-                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)Math.Max(100, options.OtlpMetricsIntervalSeconds * 1000);
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)Math.Max(100, options.OtlpMetricsInterval.TotalMilliseconds);
                 })
                 .Build();
         }

@@ -10,7 +10,7 @@ namespace VmPooler.Telemetry.Push;
 /// <summary>
 /// The shared half of the statsd and Graphite exporters: a <see cref="MeterListener"/> turns each measurement into a
 /// line at once and puts it on a bounded channel; a background loop sends the lines, and every
-/// <see cref="PushMetricsOptions.IntervalSeconds"/> reads the gauges (pool sizes, queue lengths). Recording never
+/// <see cref="PushMetricsOptions.Interval"/> reads the gauges (pool sizes, queue lengths). Recording never
 /// blocks and never throws: when the channel is full the line is dropped and counted (<see cref="Dropped"/>).
 /// </summary>
 internal abstract class PushMetricsExporter : BackgroundService
@@ -107,7 +107,7 @@ internal abstract class PushMetricsExporter : BackgroundService
 
     private async Task GaugesAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Options.IntervalSeconds), Time);
+        using var timer = new PeriodicTimer(Options.Interval, Time);
         try
         {
             do

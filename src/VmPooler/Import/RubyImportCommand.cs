@@ -16,6 +16,9 @@ public static class RubyImportCommand
     /// <summary>Exit code when the target already holds data and <c>--merge</c> was not given.</summary>
     public const int RefusedExitCode = 3;
 
+    /// <summary>The least <c>operation_timeout</c> the import writes with: its bulk writes take longer than one API call's.</summary>
+    private static readonly TimeSpan ImportOperationTimeout = TimeSpan.FromSeconds(10);
+
     public static Task<int> RunAsync(VmPoolerOptions options, string from, bool dryRun, bool merge, TextWriter output, TextWriter error, CancellationToken cancellationToken)
         // On the thread pool: under a SynchronizationContext (xUnit's, in the tests) StackExchange.Redis 1.2.6 was seen to
         // hang while releasing a connection; an in-process caller may have one.
@@ -58,7 +61,7 @@ public static class RubyImportCommand
         }
 
         await output.WriteLineAsync($"import-ruby: read {data.Tokens.Count} tokens, {data.Vms.Count} VMs, {data.Overrides.Count} pool settings, {data.OnDemand.Count} on-demand requests and {data.Durations.Count + data.Tags.Count} per-day history hashes from {from}; writing into {string.Join(",", redis.Endpoints)} under prefix '{redis.KeyPrefix}'.");
-        await using var connection = RedisConnection.Connect(redis with { OperationTimeoutSeconds = Math.Max(redis.OperationTimeoutSeconds, 10) }, NullLogger<RedisConnection>.Instance);
+        await using var connection = RedisConnection.Connect(redis with { OperationTimeout = redis.OperationTimeout > ImportOperationTimeout ? redis.OperationTimeout : ImportOperationTimeout }, NullLogger<RedisConnection>.Instance);
         var time = TimeProvider.System;
         var targets = new ImportTargets(
             new RedisInventory(connection, time, NullLogger<RedisInventory>.Instance, options.Operations.MaxDestroyedRecordsPerPool),

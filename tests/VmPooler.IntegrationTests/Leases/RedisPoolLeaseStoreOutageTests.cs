@@ -29,7 +29,7 @@ public sealed class RedisPoolLeaseStoreOutageTests : IAsyncLifetime
 
     private async Task<(RedisConnection Connection, RedisPoolLeaseStore Store)> ConnectAsync(string prefix)
     {
-        var connection = await _connections.ConnectAsync(Server.Endpoint, prefix, operationTimeoutSeconds: 1.5);
+        var connection = await _connections.ConnectAsync(Server.Endpoint, prefix, operationTimeout: TimeSpan.FromSeconds(1.5));
         return (connection, new RedisPoolLeaseStore(connection, TimeProvider.System, NullLogger<RedisPoolLeaseStore>.Instance));
     }
 

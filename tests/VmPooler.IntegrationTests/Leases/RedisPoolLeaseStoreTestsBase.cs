@@ -121,7 +121,7 @@ public abstract class RedisPoolLeaseStoreTestsBase : PoolLeaseStoreContractTests
     public async Task Operations_RedisUnreachable_InventoryUnavailable()
     {
         var connection = RedisConnection.Connect(
-            new VmPooler.Core.Configuration.RedisOptions { Server = $"127.0.0.1:{RedisServer.FreePort()}", KeyPrefix = _prefix, OperationTimeoutSeconds = 1 },
+            new VmPooler.Core.Configuration.RedisOptions { Server = $"127.0.0.1:{RedisServer.FreePort()}", KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromSeconds(1) },
             NullLogger<RedisConnection>.Instance);
         await using var _ = connection;
         var store = Create(connection, TimeProvider.System);

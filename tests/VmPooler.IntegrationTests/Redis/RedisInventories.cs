@@ -15,19 +15,20 @@ public sealed class RedisInventories : IAsyncDisposable
 
     /// <summary>
     /// Connects to <paramref name="endpoints"/> (one server, or the comma-separated nodes of a cluster) under
-    /// <paramref name="prefix"/> (a fresh one when null) and waits until the connection is up.
+    /// <paramref name="prefix"/> (a fresh one when null) and waits until the connection is up. Its operations time out
+    /// after <paramref name="operationTimeout"/>, by default the relaxed one of the test servers.
     /// </summary>
     public async Task<RedisConnection> ConnectAsync(
         string endpoints,
         string? prefix = null,
-        double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds,
+        TimeSpan? operationTimeout = null,
         Func<RedisOptions, Task<RedisOptions>>? configure = null)
     {
         var options = new RedisOptions
         {
             Server = endpoints,
             KeyPrefix = prefix ?? RedisFixtures.NewPrefix(),
-            OperationTimeoutSeconds = operationTimeoutSeconds,
+            OperationTimeout = operationTimeout ?? VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeout,
         };
         if (configure is not null)
         {
@@ -50,9 +51,9 @@ public sealed class RedisInventories : IAsyncDisposable
         string endpoints,
         TimeProvider time,
         string? prefix = null,
-        double operationTimeoutSeconds = VmPooler.IntegrationTests.Fixtures.VmPoolerServer.RelaxedOperationTimeoutSeconds,
+        TimeSpan? operationTimeout = null,
         Func<RedisOptions, Task<RedisOptions>>? configure = null)
-        => Create(await ConnectAsync(endpoints, prefix, operationTimeoutSeconds, configure), time);
+        => Create(await ConnectAsync(endpoints, prefix, operationTimeout, configure), time);
 
     /// <summary>An inventory over an existing connection (keeping <paramref name="maxForgottenPerPool"/> forgotten records per pool).</summary>
     public static RedisInventory Create(

@@ -14,14 +14,14 @@ public sealed partial class RedisInventoryTests
     private static readonly TimeSpan UnavailableWithin = TimeSpan.FromSeconds(2.5);
 
     /// <summary>operation_timeout of the connections these tests measure.</summary>
-    private const double OperationTimeout = 1.5;
+    private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(1.5);
 
     [Fact]
     public async Task Operations_ServerStopped_UnavailableWithinTimeoutAndWorkAgainAfterRestart()
     {
         // Its own server: stopping the shared one would hit the other tests' data.
         await using var server = await RedisServer.StartNewAsync();
-        var connection = await _inventories.ConnectAsync(server.Endpoint, operationTimeoutSeconds: OperationTimeout);
+        var connection = await _inventories.ConnectAsync(server.Endpoint, operationTimeout: OperationTimeout);
         var inventory = RedisInventories.Create(connection, TimeProvider.System);
         await AddReadyAsync(inventory, PoolA, "vm1", "vm2");
         var events = new ConcurrentQueue<string>();
@@ -68,7 +68,7 @@ public sealed partial class RedisInventoryTests
     [Fact]
     public async Task CheckoutAsync_ServerAnswersTooLate_UnavailableAndNothingStaysTaken()
     {
-        var inventory = await _inventories.CreateAsync(redis.Server.Endpoint, TimeProvider.System, operationTimeoutSeconds: OperationTimeout);
+        var inventory = await _inventories.CreateAsync(redis.Server.Endpoint, TimeProvider.System, operationTimeout: OperationTimeout);
         await AddReadyAsync(inventory, PoolA, "vm1", "vm2");
 
         (await redis.Server.CliAsync("CLIENT", "PAUSE", "2200", "ALL")).ShouldContain("OK");
@@ -89,7 +89,7 @@ public sealed partial class RedisInventoryTests
     public async Task CheckoutAsync_ClusterNodeOfSecondPoolTooSlow_UnavailableAndNothingStaysTaken()
     {
         var (x, y, _) = await PoolsOnThreeNodesAsync();
-        var inventory = await _inventories.CreateAsync(redis.Cluster.Endpoints, TimeProvider.System, operationTimeoutSeconds: OperationTimeout);
+        var inventory = await _inventories.CreateAsync(redis.Cluster.Endpoints, TimeProvider.System, operationTimeout: OperationTimeout);
         await AddReadyAsync(inventory, x, "x1");
         await AddReadyAsync(inventory, y, "y1");
         var slowNode = await NodeOfPoolAsync(y);

@@ -71,7 +71,7 @@ public sealed class RedisTlsAclTests(RedisTlsServer tls, ITestOutputHelper outpu
     {
         var (prefix, user, password) = await NewUserAsync();
         var logger = new ListLogger<RedisConnection>();
-        var options = tls.Options(new RedisOptions { KeyPrefix = prefix, OperationTimeoutSeconds = 5 }, testCa: false, caFile: otherCa ? tls.OtherCaFile : null)
+        var options = tls.Options(new RedisOptions { KeyPrefix = prefix, OperationTimeout = TimeSpan.FromSeconds(5) }, testCa: false, caFile: otherCa ? tls.OtherCaFile : null)
             with { Username = user, Password = password };
         await using var connection = RedisConnection.Connect(options, logger);
         var inventory = RedisInventories.Create(connection, TimeProvider.System);
@@ -137,7 +137,7 @@ public sealed class RedisTlsAclTests(RedisTlsServer tls, ITestOutputHelper outpu
         var password = Guid.NewGuid().ToString("N");
         await tls.SetAclUserAsync(user, password, prefix, without: "+rpush");
         var logger = new ListLogger<RedisConnection>();
-        var options = tls.Options(new RedisOptions { KeyPrefix = prefix, OperationTimeoutSeconds = 5 }) with { Username = user, Password = password };
+        var options = tls.Options(new RedisOptions { KeyPrefix = prefix, OperationTimeout = TimeSpan.FromSeconds(5) }) with { Username = user, Password = password };
         await using var connection = RedisConnection.Connect(options, logger);
         await AsyncTestHelpers.WaitUntilAsync(() => connection.IsConnected, "the ACL user connects");
         var queue = new RedisVmTaskQueue(connection, TimeProvider.System);

@@ -58,7 +58,7 @@ public sealed class VmPoolerServer : IAsyncDisposable
     /// <param name="output">Where the application's log goes; silent when null.</param>
     /// <param name="environment">The environment the config loader sees (see <see cref="LoadOptions"/>).</param>
     /// <summary>Redis's <c>operation_timeout</c> in servers whose YAML does not set one.</summary>
-    public const double RelaxedOperationTimeoutSeconds = 5;
+    public static readonly TimeSpan RelaxedOperationTimeout = TimeSpan.FromSeconds(5);
 
     public static async Task<VmPoolerServer> StartAsync(
         string yaml,
@@ -72,7 +72,7 @@ public sealed class VmPoolerServer : IAsyncDisposable
         {
             // The product's 1 s bound is for a Redis on a healthy host; on a 2-core CI machine running VMs and several
             // servers at once a first script load can take longer. Tests of the bound itself set operation_timeout.
-            options = options with { Redis = redis with { OperationTimeoutSeconds = RelaxedOperationTimeoutSeconds } };
+            options = options with { Redis = redis with { OperationTimeout = RelaxedOperationTimeout } };
         }
 
         var app = VmPoolerApplication.Build(

@@ -47,7 +47,7 @@ public class ConfigApiTests
             },
         };
 
-        var json = ConfigApi.PoolObject(pool, new GlobalOptions { ReadyTtlMinutes = 45 }, templateReady: false);
+        var json = ConfigApi.PoolObject(pool, new GlobalOptions { ReadyTtl = TimeSpan.FromMinutes(45) }, templateReady: false);
 
         json.ToJsonString().ShouldBe(
             """{"size":4,"name":"debian","clone_target":"cluster1","ready_ttl":45,"template":"tpl/debian","template_ready":false}""");
@@ -56,7 +56,7 @@ public class ConfigApiTests
     [Fact]
     public void PoolObject_PoolReadyTtl_WinsOverTheGlobalOne()
     {
-        var pool = new PoolOptions { Name = "p", ReadyTtlMinutes = 5, Settings = new Dictionary<string, object?> { ["name"] = "p" } };
+        var pool = new PoolOptions { Name = "p", ReadyTtl = TimeSpan.FromMinutes(5), Settings = new Dictionary<string, object?> { ["name"] = "p" } };
 
         var json = ConfigApi.PoolObject(pool, new GlobalOptions(), templateReady: true);
 

@@ -165,19 +165,19 @@ public class ConfigLoaderTests
         config.Prefix.ShouldBe("");
         config.LogFile.ShouldBeNull();
         config.TaskLimit.ShouldBe(10);
-        config.TimeoutMinutes.ShouldBe(15);
-        config.TimeoutNotificationMinutes.ShouldBe(5);
-        config.VmCheckTimeMinutes.ShouldBe(1);
-        config.VmLifetimeHours.ShouldBe(24);
+        config.Timeout.ShouldBe(TimeSpan.FromMinutes(15));
+        config.TimeoutNotification.ShouldBe(TimeSpan.FromMinutes(5));
+        config.VmCheckTime.ShouldBe(TimeSpan.FromMinutes(1));
+        config.VmLifetime.ShouldBe(TimeSpan.FromHours(24));
         config.VmLifetimeAuthHours.ShouldBeNull();
         config.MaxLifetimeUpperLimitHours.ShouldBeNull();
-        config.ReadyTtlMinutes.ShouldBe(60);
+        config.ReadyTtl.ShouldBe(TimeSpan.FromMinutes(60));
         config.AllowedTags.ShouldBeNull();
         config.ExperimentalFeatures.ShouldBeFalse();
-        config.CheckLoopDelayMinSeconds.ShouldBe(5);
-        config.CheckLoopDelayMaxSeconds.ShouldBe(60);
+        config.CheckLoopDelayMin.ShouldBe(TimeSpan.FromSeconds(5));
+        config.CheckLoopDelayMax.ShouldBe(TimeSpan.FromSeconds(60));
         config.CheckLoopDelayDecay.ShouldBe(2.0);
-        config.ProviderTimeoutSeconds.ShouldBe(60);
+        config.ProviderTimeout.ShouldBe(TimeSpan.FromSeconds(60));
         config.MaxVmRetries.ShouldBe(3);
         var pool = options.Pools.ShouldHaveSingleItem();
         pool.Provider.ShouldBe("dummy");
@@ -185,8 +185,8 @@ public class ConfigLoaderTests
         pool.Aliases.ShouldBeEmpty();
         pool.AliasAsConfigured.ShouldBeNull();
         pool.DnsPlugin.ShouldBeNull();
-        pool.TimeoutMinutes.ShouldBeNull();
-        pool.CheckLoopDelayMaxSeconds.ShouldBeNull();
+        pool.Timeout.ShouldBeNull();
+        pool.CheckLoopDelayMax.ShouldBeNull();
         options.Providers["dummy"].ProviderClass.ShouldBe("dummy");
         options.Redis.ShouldBeNull();
         options.Auth.ShouldBeNull();
@@ -223,7 +223,7 @@ public class ConfigLoaderTests
         var config = options.Config;
         config.SiteName.ShouldBe("My pooler");
         config.Prefix.ShouldBe("ci-");
-        config.VmLifetimeHours.ShouldBe(12);
+        config.VmLifetime.ShouldBe(TimeSpan.FromHours(12));
         config.VmLifetimeAuthHours.ShouldBe(48);
         config.MaxLifetimeUpperLimitHours.ShouldBe(168);
         config.AllowedTags.ShouldBe(["project", "owner"]);
@@ -233,7 +233,7 @@ public class ConfigLoaderTests
         config.UsageStats.ShouldBeTrue();
         config.RequestLogger.ShouldBeFalse();
         config.MaxVmRetries.ShouldBe(0);
-        config.ProviderTimeoutSeconds.ShouldBe(2.5);
+        config.ProviderTimeout.ShouldBe(TimeSpan.FromSeconds(2.5));
     }
 
     [Fact]
@@ -290,11 +290,11 @@ public class ConfigLoaderTests
         pool.Template.ShouldBe("templates/centos");
         pool.DnsPlugin.ShouldBe("example");
         pool.CloneTarget.ShouldBe("cluster2");
-        pool.TimeoutMinutes.ShouldBe(0.5);
-        pool.TimeoutNotificationMinutes.ShouldBe(0.25);
-        pool.ReadyTtlMinutes.ShouldBe(30);
-        pool.CheckLoopDelayMinSeconds.ShouldBe(0.2);
-        pool.CheckLoopDelayMaxSeconds.ShouldBe(2);
+        pool.Timeout.ShouldBe(TimeSpan.FromMinutes(0.5));
+        pool.TimeoutNotification.ShouldBe(TimeSpan.FromMinutes(0.25));
+        pool.ReadyTtl.ShouldBe(TimeSpan.FromMinutes(30));
+        pool.CheckLoopDelayMin.ShouldBe(TimeSpan.FromSeconds(0.2));
+        pool.CheckLoopDelayMax.ShouldBe(TimeSpan.FromSeconds(2));
         pool.CheckLoopDelayDecay.ShouldBe(1.5);
     }
 
@@ -311,9 +311,9 @@ public class ConfigLoaderTests
                 size: 1
             """).Config;
 
-        config.TimeoutMinutes.ShouldBe(0.5);
-        config.CheckLoopDelayMinSeconds.ShouldBe(0.2);
-        config.CheckLoopDelayMaxSeconds.ShouldBe(1);
+        config.Timeout.ShouldBe(TimeSpan.FromMinutes(0.5));
+        config.CheckLoopDelayMin.ShouldBe(TimeSpan.FromSeconds(0.2));
+        config.CheckLoopDelayMax.ShouldBe(TimeSpan.FromSeconds(1));
     }
 
     [Theory]
@@ -348,8 +348,8 @@ public class ConfigLoaderTests
                 size: 1
             """).Config;
 
-        config.CheckLoopDelayMinSeconds.ShouldBe(30);
-        config.CheckLoopDelayMaxSeconds.ShouldBe(30);
+        config.CheckLoopDelayMin.ShouldBe(TimeSpan.FromSeconds(30));
+        config.CheckLoopDelayMax.ShouldBe(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -370,9 +370,9 @@ public class ConfigLoaderTests
                 check_loop_delay_min: 1
             """).Pools;
 
-        pools[0].CheckLoopDelayMaxSeconds.ShouldBe(90);
-        pools[1].CheckLoopDelayMaxSeconds.ShouldBe(5);
-        pools[2].CheckLoopDelayMaxSeconds.ShouldBeNull();
+        pools[0].CheckLoopDelayMax.ShouldBe(TimeSpan.FromSeconds(90));
+        pools[1].CheckLoopDelayMax.ShouldBe(TimeSpan.FromSeconds(5));
+        pools[2].CheckLoopDelayMax.ShouldBeNull();
     }
 
     [Fact]
@@ -540,9 +540,9 @@ public class ConfigLoaderTests
         redis.Server.ShouldBe("r1");
         redis.Port.ShouldBe(6379);
         redis.Password.ShouldBe("p");
-        redis.DataTtlHours.ShouldBe(0.5);
+        redis.DataTtl.ShouldBe(TimeSpan.FromHours(0.5));
         redis.ConnectionPoolSize.ShouldBe(10);
-        redis.ConnectionPoolTimeoutSeconds.ShouldBe(5);
+        redis.ConnectionPoolTimeout.ShouldBe(TimeSpan.FromSeconds(5));
         redis.ReconnectAttempts.ShouldBe(10);
         redis.KeyPrefix.ShouldBe("test1");
     }
@@ -578,7 +578,7 @@ public class ConfigLoaderTests
         redis.Sentinels.ShouldBe(["s1:26379", "s2:26379"]);
         redis.SentinelService.ShouldBe("mymaster");
         redis.Durability.ShouldBe(RedisDurability.Replica);
-        redis.DurabilityTimeoutSeconds.ShouldBe(1.5);
+        redis.DurabilityTimeout.ShouldBe(TimeSpan.FromSeconds(1.5));
     }
 
     [Fact]
@@ -589,7 +589,7 @@ public class ConfigLoaderTests
         redis.Ssl.ShouldBeFalse();
         redis.Sentinels.ShouldBeEmpty();
         redis.Durability.ShouldBe(RedisDurability.None);
-        redis.DurabilityTimeoutSeconds.ShouldBe(0.5);
+        redis.DurabilityTimeout.ShouldBe(TimeSpan.FromSeconds(0.5));
     }
 
     [Theory]
@@ -757,7 +757,7 @@ public class ConfigLoaderTests
             """);
 
         options.Config.Prefix.ShouldBe("");
-        options.Config.TimeoutMinutes.ShouldBe(15);
+        options.Config.Timeout.ShouldBe(TimeSpan.FromMinutes(15));
         options.Config.SiteName.ShouldBe("<b>vmpooler</b>");
         options.Raw["config"].ShouldBeOfType<Dictionary<string, object?>>()["timeout"].ShouldBeNull();
     }
@@ -777,7 +777,7 @@ public class ConfigLoaderTests
 
         pools[1].Name.ShouldBe("b");
         pools[1].Size.ShouldBe(1);
-        pools[1].TimeoutMinutes.ShouldBe(20);
+        pools[1].Timeout.ShouldBe(TimeSpan.FromMinutes(20));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using VmPooler.Core.Configuration;
 
 namespace VmPooler.Tests.Configuration;
@@ -5,6 +6,9 @@ namespace VmPooler.Tests.Configuration;
 /// <summary>The one reader of the YAML format: the rules Core and every provider share (issue 15 item 5).</summary>
 public class ConfigReaderTests
 {
+    private static Dictionary<string, object?> Map(params (string Key, object? Value)[] settings)
+        => settings.ToDictionary(s => s.Key, s => s.Value);
+
     private static ConfigSection Section(ConfigReader reader, params (string Key, object? Value)[] settings)
         => reader.Section(settings.ToDictionary(s => s.Key, s => s.Value), "providers.p");
 
@@ -40,6 +44,59 @@ public class ConfigReaderTests
 
         Section(reader, ("t", "3601")).Seconds("t", NumberRule.Positive, 3600).ShouldBeNull();
         reader.Errors.ShouldHaveSingleItem().ShouldBe("providers.p.t: must be a number of seconds > 0 and ≤ 3600 (got \"3601\")");
+    }
+
+    [Theory]
+    [InlineData("15", DurationUnit.Minutes, 900.0)]
+    [InlineData("0.5", DurationUnit.Hours, 1800.0)]
+    [InlineData(" 0.2 ", DurationUnit.Seconds, 0.2)]
+    public void Duration_NumberInItsUnit_ReadAsTimeSpan(string value, DurationUnit unit, double seconds)
+    {
+        var reader = new ConfigReader();
+
+        reader.ReadDuration(Map(("t", value)), "t", "config.t", unit, NumberRule.Positive).ShouldBe(TimeSpan.FromSeconds(seconds));
+        reader.Errors.ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("0", NumberRule.Positive, "config.t: must be a number > 0 (got \"0\")")]
+    [InlineData("-1", NumberRule.NonNegative, "config.t: must be a number ≥ 0 (got \"-1\")")]
+    [InlineData("soon", NumberRule.Positive, "config.t: must be a number > 0 (got \"soon\")")]
+    [InlineData("1e300", NumberRule.Positive, "config.t: must be below 15372286728 minutes (got \"1e300\")")]
+    public void Duration_OutOfRule_ErrorAsForANumber(string value, NumberRule rule, string error)
+    {
+        var reader = new ConfigReader();
+
+        reader.ReadDuration(Map(("t", value)), "t", "config.t", DurationUnit.Minutes, rule).ShouldBeNull();
+        reader.Errors.ShouldHaveSingleItem().ShouldBe(error);
+    }
+
+    /// <summary>
+    /// The API and the logs show a duration back in its key's unit (<c>TotalMinutes</c> …): it must print as the number
+    /// the file holds (15, 0.1, not 15.000000001), as it did when the options were doubles.
+    /// </summary>
+    [Theory]
+    [InlineData(DurationUnit.Seconds)]
+    [InlineData(DurationUnit.Minutes)]
+    [InlineData(DurationUnit.Hours)]
+    public void Duration_ShownBackInItsUnit_IsTheNumberWritten(DurationUnit unit)
+    {
+        var reader = new ConfigReader();
+        for (var thousandths = 1; thousandths <= 200_000; thousandths += 7)
+        {
+            var text = (thousandths / 1000.0).ToString(CultureInfo.InvariantCulture);
+            var duration = reader.ReadDuration(Map(("t", text)), "t", "config.t", unit, NumberRule.Positive)!.Value;
+
+            var shown = unit switch
+            {
+                DurationUnit.Seconds => duration.TotalSeconds,
+                DurationUnit.Minutes => duration.TotalMinutes,
+                _ => duration.TotalHours,
+            };
+            shown.ToString(CultureInfo.InvariantCulture).ShouldBe(text);
+        }
+
+        reader.Errors.ShouldBeEmpty();
     }
 
     [Theory]

@@ -39,9 +39,9 @@ public class EnvironmentOverridesTests
         redis.Server.ShouldBe("redis.example.com");
         redis.Port.ShouldBe(6380);
         redis.Password.ShouldBe("pw");
-        redis.DataTtlHours.ShouldBe(24);
+        redis.DataTtl.ShouldBe(TimeSpan.FromHours(24));
         redis.ConnectionPoolSize.ShouldBe(3);
-        redis.ConnectionPoolTimeoutSeconds.ShouldBe(2);
+        redis.ConnectionPoolTimeout.ShouldBe(TimeSpan.FromSeconds(2));
         redis.ReconnectAttempts.ShouldBe(4);
         redis.KeyPrefix.ShouldBe("test-7");
     }
@@ -120,11 +120,11 @@ public class EnvironmentOverridesTests
         config.TaskLimit.ShouldBe(20);
         config.VmLifetimeAuthHours.ShouldBe(48);
         config.MaxLifetimeUpperLimitHours.ShouldBe(100);
-        config.VmCheckTimeMinutes.ShouldBe(2);
-        config.VmLifetimeHours.ShouldBe(6);
-        config.ReadyTtlMinutes.ShouldBe(30);
-        config.TimeoutMinutes.ShouldBe(0.5);
-        config.TimeoutNotificationMinutes.ShouldBe(0.25);
+        config.VmCheckTime.ShouldBe(TimeSpan.FromMinutes(2));
+        config.VmLifetime.ShouldBe(TimeSpan.FromHours(6));
+        config.ReadyTtl.ShouldBe(TimeSpan.FromMinutes(30));
+        config.Timeout.ShouldBe(TimeSpan.FromMinutes(0.5));
+        config.TimeoutNotification.ShouldBe(TimeSpan.FromMinutes(0.25));
         config.Prefix.ShouldBe("env-");
         config.LogFile.ShouldBe("/tmp/log");
         config.SiteName.ShouldBe("Env pooler");

@@ -20,12 +20,12 @@ public class OnDemandProvisionerTests
     /// <summary>A harness with a reconciler and jobs that share one on-demand store and one override store.</summary>
     private sealed class Rig : IAsyncDisposable
     {
-        public Rig(int size, TimeSpan boot, double ttlMinutes = 5, int maxVmRetries = 3)
+        public Rig(int size, TimeSpan boot, TimeSpan? ttl = null, int maxVmRetries = 3)
         {
             Harness = new ReconcilerHarness(
                 size,
                 new DummyProviderOptions { BootMinTime = boot, BootMaxTime = boot },
-                new GlobalOptions { OnDemandRequestTtlMinutes = ttlMinutes, MaxVmRetries = maxVmRetries });
+                new GlobalOptions { OnDemandRequestTtl = ttl ?? GlobalOptions.DefaultOnDemandRequestTtl, MaxVmRetries = maxVmRetries });
             Store = new MemoryOnDemandStore(Harness.Time);
             Reconciler = new PoolReconciler(
                 Harness.Options, Harness.Inventory, [Harness.Provider], Harness.Time, Harness.Log, overrides: Overrides, onDemand: Store);
@@ -80,7 +80,7 @@ public class OnDemandProvisionerTests
     [Fact]
     public async Task RunOnDemand_ClonesKeepFailing_RetriedMaxVmRetriesTimesThenTheRequestFails()
     {
-        await using var rig = new Rig(size: 0, Boot, ttlMinutes: 24 * 60, maxVmRetries: 2);
+        await using var rig = new Rig(size: 0, Boot, ttl: TimeSpan.FromHours(24), maxVmRetries: 2);
         rig.Harness.Provider.CreateFailure = _ => new InvalidOperationException("datastore busy");
         await rig.CreateAsync("r1", 1);
 
@@ -103,7 +103,7 @@ public class OnDemandProvisionerTests
     [Fact]
     public async Task RunOnDemand_PermanentCloneError_FailsTheRequestWithoutRetrying()
     {
-        await using var rig = new Rig(size: 0, Boot, ttlMinutes: 24 * 60);
+        await using var rig = new Rig(size: 0, Boot, ttl: TimeSpan.FromHours(24));
         rig.Harness.Provider.CreateFailure = _ => new InvalidOperationException("template 'tpl' not found in datacenter 'dc1'");
         await rig.CreateAsync("r1", 2);
 
@@ -124,7 +124,7 @@ public class OnDemandProvisionerTests
     [Fact]
     public async Task RunOnDemand_OneCloneFailsThenSucceeds_TheRetryCompletesTheRequest()
     {
-        await using var rig = new Rig(size: 0, Boot, ttlMinutes: 24 * 60);
+        await using var rig = new Rig(size: 0, Boot, ttl: TimeSpan.FromHours(24));
         var failures = 1;
         rig.Harness.Provider.CreateFailure = _ => Interlocked.Decrement(ref failures) >= 0 ? new InvalidOperationException("clone task failed: host busy") : null;
         await rig.CreateAsync("r1", 2);
@@ -227,7 +227,7 @@ public class OnDemandProvisionerTests
     [Fact]
     public async Task RunOnDemand_TtlPassesBeforeTheVmsBoot_FailsTheRequestAndItsVmsAreDestroyed()
     {
-        await using var rig = new Rig(size: 0, TimeSpan.FromHours(1), ttlMinutes: 5);
+        await using var rig = new Rig(size: 0, TimeSpan.FromHours(1), ttl: TimeSpan.FromMinutes(5));
         await rig.CreateAsync("slow", 2);
         await rig.OnDemandAsync();
 
@@ -265,7 +265,7 @@ public class OnDemandProvisionerTests
     [Fact]
     public async Task RunOnDemand_TtlPassesWithPartOfTheRequestDelivered_ReturnsWhatWasDelivered()
     {
-        await using var rig = new Rig(size: 0, TimeSpan.FromHours(1), ttlMinutes: 5);
+        await using var rig = new Rig(size: 0, TimeSpan.FromHours(1), ttl: TimeSpan.FromMinutes(5));
         await rig.CreateAsync("partial", 2);
         await rig.Harness.SeedRunningAsync("delivered-vm");
         (await rig.Store.DeliverAsync("partial", new OnDemandEntry(ReconcilerHarness.PoolName, ReconcilerHarness.PoolName, 2), "delivered-vm", CancellationToken.None))

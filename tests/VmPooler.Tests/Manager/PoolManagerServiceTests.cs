@@ -53,7 +53,7 @@ public sealed class PoolManagerServiceTests : IAsyncLifetime
     {
         var options = new VmPoolerOptions
         {
-            Config = new GlobalOptions { CheckLoopDelayMinSeconds = 1, CheckLoopDelayMaxSeconds = 1 },
+            Config = new GlobalOptions { CheckLoopDelayMin = TimeSpan.FromSeconds(1), CheckLoopDelayMax = TimeSpan.FromSeconds(1) },
             Pools = pools,
             Providers = new Dictionary<string, ProviderOptions> { ["dummy"] = new() { Name = "dummy", ProviderClass = "dummy" } },
         };

@@ -299,7 +299,7 @@ public class PoolReconcilerTests
         await using var h = new ReconcilerHarness(
             size: 1,
             Delays(boot: TimeSpan.FromHours(1), destroy: TimeSpan.FromSeconds(10)),
-            configurePool: p => p with { TimeoutMinutes = 15 });
+            configurePool: p => p with { Timeout = TimeSpan.FromMinutes(15) });
         await h.PassAsync();
         var name = (await h.SnapshotAsync()).Pending.Single().Name;
         h.Time.Advance(TimeSpan.FromMinutes(16));
@@ -476,7 +476,7 @@ public class PoolReconcilerTests
     [Fact]
     public async Task ReconcileAsync_ReadyPastTtl_RecycledAndReplaced()
     {
-        await using var h = new ReconcilerHarness(size: 1, Delays(boot: TimeSpan.FromSeconds(20)), configurePool: p => p with { ReadyTtlMinutes = 30 });
+        await using var h = new ReconcilerHarness(size: 1, Delays(boot: TimeSpan.FromSeconds(20)), configurePool: p => p with { ReadyTtl = TimeSpan.FromMinutes(30) });
         await h.PassAsync();
         h.Time.Advance(TimeSpan.FromSeconds(20));
         await h.PassAsync();
@@ -499,7 +499,7 @@ public class PoolReconcilerTests
     [Fact]
     public async Task ReconcileAsync_ReadyWithinTtl_Kept()
     {
-        await using var h = new ReconcilerHarness(size: 1, configurePool: p => p with { ReadyTtlMinutes = 30 });
+        await using var h = new ReconcilerHarness(size: 1, configurePool: p => p with { ReadyTtl = TimeSpan.FromMinutes(30) });
         await h.SeedReadyAsync("vm-r");
         h.Time.Advance(TimeSpan.FromMinutes(29));
 
@@ -574,7 +574,7 @@ public class PoolReconcilerTests
     [Fact]
     public async Task ReconcileAsync_ReadyVmCheckedOutAfterTtlSnapshot_StaysWithClient()
     {
-        await using var h = new ReconcilerHarness(size: 1, configurePool: p => p with { ReadyTtlMinutes = 30 });
+        await using var h = new ReconcilerHarness(size: 1, configurePool: p => p with { ReadyTtl = TimeSpan.FromMinutes(30) });
         await h.SeedReadyAsync("vm-r");
         h.Time.Advance(TimeSpan.FromMinutes(31));
         h.Inventory.AfterNextSnapshot = async () =>
@@ -751,7 +751,7 @@ public class PoolReconcilerTests
         h.Log.Count(EventIds.VmDestroyed).ShouldBe(1);
         (await h.CountsAsync()).ShouldBe(default);
 
-        h.Time.Advance(TimeSpan.FromHours(GlobalOptions.DefaultDataTtlHours) - TimeSpan.FromMinutes(1));
+        h.Time.Advance(GlobalOptions.DefaultDataTtl - TimeSpan.FromMinutes(1));
         (await h.VmAsync("vm-c")).ShouldNotBeNull();
         h.Time.Advance(TimeSpan.FromMinutes(2));
         (await h.VmAsync("vm-c")).ShouldBeNull();

@@ -12,7 +12,7 @@ public class ManagerHealthCheckTests
     private static readonly VmPoolerOptions Options = new()
     {
         Pools = [new PoolOptions { Name = "debian", Size = 1 }],
-        Config = new GlobalOptions { CheckLoopDelayMaxSeconds = 60 },
+        Config = new GlobalOptions { CheckLoopDelayMax = TimeSpan.FromSeconds(60) },
     };
 
     private static async Task<HealthCheckResult> CheckAsync(ManagerHeartbeat heartbeat, TimeProvider time, VmPoolerOptions? options = null)

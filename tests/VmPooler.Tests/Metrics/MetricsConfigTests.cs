@@ -25,8 +25,8 @@ public class MetricsConfigTests
     {
         var metrics = Load(":statsd:\n  server: stats\n:graphite:\n  server: graph\n:prometheus:\n  prefix: inst\n:tracing:\n  enabled: 'false'\n  jaeger_host: http://j:14268/api/traces").Metrics;
 
-        metrics.Statsd.ShouldBe(new PushMetricsOptions { Server = "stats", Port = 8125, Prefix = "vmpooler", IntervalSeconds = 10 });
-        metrics.Graphite.ShouldBe(new PushMetricsOptions { Server = "graph", Port = 2003, Prefix = "vmpooler", IntervalSeconds = 10 });
+        metrics.Statsd.ShouldBe(new PushMetricsOptions { Server = "stats", Port = 8125, Prefix = "vmpooler", Interval = TimeSpan.FromSeconds(10) });
+        metrics.Graphite.ShouldBe(new PushMetricsOptions { Server = "graph", Port = 2003, Prefix = "vmpooler", Interval = TimeSpan.FromSeconds(10) });
         metrics.Prometheus.ShouldBe(new PrometheusOptions { Instance = "inst", MetricPrefix = "vmpooler", Endpoint = "/prometheus" });
         metrics.Tracing.Enabled.ShouldBeFalse();
         metrics.Tracing.JaegerHost.ShouldBe("http://j:14268/api/traces");
@@ -53,7 +53,7 @@ public class MetricsConfigTests
               service_name: pooler
             """).Metrics;
 
-        metrics.Statsd.ShouldBe(new PushMetricsOptions { Server = "stats", Port = 9125, Prefix = "vmp.prod", IntervalSeconds = 0.5 });
+        metrics.Statsd.ShouldBe(new PushMetricsOptions { Server = "stats", Port = 9125, Prefix = "vmp.prod", Interval = TimeSpan.FromSeconds(0.5) });
         metrics.Prometheus!.MetricPrefix.ShouldBe("vmp");
         metrics.Prometheus.Endpoint.ShouldBe("/metrics");
         metrics.Tracing.ShouldBe(new TracingOptions
@@ -62,7 +62,7 @@ public class MetricsConfigTests
             OtlpEndpoint = new Uri("http://collector:4318"),
             OtlpProtocol = "grpc",
             OtlpMetrics = true,
-            OtlpMetricsIntervalSeconds = 15,
+            OtlpMetricsInterval = TimeSpan.FromSeconds(15),
             ServiceName = "pooler",
         });
         metrics.AnyExporter.ShouldBeTrue();

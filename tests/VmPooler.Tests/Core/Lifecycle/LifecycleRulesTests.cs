@@ -7,6 +7,7 @@ namespace VmPooler.Tests.Core.Lifecycle;
 public class LifecycleRulesTests
 {
     private static readonly DateTimeOffset Now = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(24);
 
     private static readonly PoolTimings Timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool" }, new GlobalOptions());
 
@@ -26,7 +27,7 @@ public class LifecycleRulesTests
         timings.TimeoutNotification.ShouldBe(TimeSpan.FromMinutes(5));
         timings.ReadyTtl.ShouldBe(TimeSpan.FromMinutes(60));
         timings.CheckInterval.ShouldBe(TimeSpan.FromMinutes(1));
-        timings.DefaultLifetimeHours.ShouldBe(24);
+        timings.DefaultLifetime.ShouldBe(TimeSpan.FromHours(24));
         timings.LoopDelayMin.ShouldBe(TimeSpan.FromSeconds(5));
         timings.LoopDelayMax.ShouldBe(TimeSpan.FromSeconds(60));
         timings.LoopDelayDecay.ShouldBe(2.0);
@@ -37,13 +38,13 @@ public class LifecycleRulesTests
     {
         var global = new GlobalOptions
         {
-            TimeoutMinutes = 20,
-            TimeoutNotificationMinutes = 7,
-            ReadyTtlMinutes = 90,
-            VmCheckTimeMinutes = 3,
-            VmLifetimeHours = 12,
-            CheckLoopDelayMinSeconds = 2,
-            CheckLoopDelayMaxSeconds = 30,
+            Timeout = TimeSpan.FromMinutes(20),
+            TimeoutNotification = TimeSpan.FromMinutes(7),
+            ReadyTtl = TimeSpan.FromMinutes(90),
+            VmCheckTime = TimeSpan.FromMinutes(3),
+            VmLifetime = TimeSpan.FromHours(12),
+            CheckLoopDelayMin = TimeSpan.FromSeconds(2),
+            CheckLoopDelayMax = TimeSpan.FromSeconds(30),
             CheckLoopDelayDecay = 1.5,
         };
 
@@ -53,7 +54,7 @@ public class LifecycleRulesTests
         timings.TimeoutNotification.ShouldBe(TimeSpan.FromMinutes(7));
         timings.ReadyTtl.ShouldBe(TimeSpan.FromMinutes(90));
         timings.CheckInterval.ShouldBe(TimeSpan.FromMinutes(3));
-        timings.DefaultLifetimeHours.ShouldBe(12);
+        timings.DefaultLifetime.ShouldBe(TimeSpan.FromHours(12));
         timings.LoopDelayMin.ShouldBe(TimeSpan.FromSeconds(2));
         timings.LoopDelayMax.ShouldBe(TimeSpan.FromSeconds(30));
         timings.LoopDelayDecay.ShouldBe(1.5);
@@ -64,21 +65,21 @@ public class LifecycleRulesTests
     {
         var global = new GlobalOptions
         {
-            TimeoutMinutes = 20,
-            TimeoutNotificationMinutes = 7,
-            ReadyTtlMinutes = 90,
-            CheckLoopDelayMinSeconds = 2,
-            CheckLoopDelayMaxSeconds = 30,
+            Timeout = TimeSpan.FromMinutes(20),
+            TimeoutNotification = TimeSpan.FromMinutes(7),
+            ReadyTtl = TimeSpan.FromMinutes(90),
+            CheckLoopDelayMin = TimeSpan.FromSeconds(2),
+            CheckLoopDelayMax = TimeSpan.FromSeconds(30),
             CheckLoopDelayDecay = 1.5,
         };
         var pool = new PoolOptions
         {
             Name = "pool",
-            TimeoutMinutes = 3,
-            TimeoutNotificationMinutes = 1,
-            ReadyTtlMinutes = 10,
-            CheckLoopDelayMinSeconds = 1,
-            CheckLoopDelayMaxSeconds = 8,
+            Timeout = TimeSpan.FromMinutes(3),
+            TimeoutNotification = TimeSpan.FromMinutes(1),
+            ReadyTtl = TimeSpan.FromMinutes(10),
+            CheckLoopDelayMin = TimeSpan.FromSeconds(1),
+            CheckLoopDelayMax = TimeSpan.FromSeconds(8),
             CheckLoopDelayDecay = 3,
         };
 
@@ -109,7 +110,7 @@ public class LifecycleRulesTests
     [Fact]
     public void TimingsFor_MaxBelowMin_MaxIsMin()
     {
-        var global = new GlobalOptions { CheckLoopDelayMinSeconds = 30, CheckLoopDelayMaxSeconds = 10 };
+        var global = new GlobalOptions { CheckLoopDelayMin = TimeSpan.FromSeconds(30), CheckLoopDelayMax = TimeSpan.FromSeconds(10) };
 
         var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool" }, global);
 
@@ -120,9 +121,9 @@ public class LifecycleRulesTests
     [Fact]
     public void TimingsFor_PoolMinAboveGlobalMax_MaxIsPoolMin()
     {
-        var global = new GlobalOptions { CheckLoopDelayMaxSeconds = 10 };
+        var global = new GlobalOptions { CheckLoopDelayMax = TimeSpan.FromSeconds(10) };
 
-        var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool", CheckLoopDelayMinSeconds = 20 }, global);
+        var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool", CheckLoopDelayMin = TimeSpan.FromSeconds(20) }, global);
 
         timings.LoopDelayMax.ShouldBe(TimeSpan.FromSeconds(20));
     }
@@ -192,7 +193,7 @@ public class LifecycleRulesTests
     [Fact]
     public void EvaluatePending_PoolTimeout_Used()
     {
-        var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool", TimeoutMinutes = 2, TimeoutNotificationMinutes = 1 }, new GlobalOptions());
+        var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool", Timeout = TimeSpan.FromMinutes(2), TimeoutNotification = TimeSpan.FromMinutes(1) }, new GlobalOptions());
 
         LifecycleRules.EvaluatePending(Vm((VmFields.Clone, At(TimeSpan.FromSeconds(90)))), timings, Now).ShouldBe(PendingVerdict.Notify);
         LifecycleRules.EvaluatePending(Vm((VmFields.Clone, At(TimeSpan.FromMinutes(3)))), timings, Now).ShouldBe(PendingVerdict.TimedOut);
@@ -247,7 +248,7 @@ public class LifecycleRulesTests
     [Fact]
     public void EvaluateReady_PoolReadyTtl_Used()
     {
-        var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool", ReadyTtlMinutes = 5 }, new GlobalOptions());
+        var timings = LifecycleRules.TimingsFor(new PoolOptions { Name = "pool", ReadyTtl = TimeSpan.FromMinutes(5) }, new GlobalOptions());
 
         LifecycleRules.EvaluateReady(Vm((VmFields.Ready, At(TimeSpan.FromMinutes(6)))), timings, Now).ShouldBe(ReadyVerdict.Expired);
     }
@@ -271,11 +272,11 @@ public class LifecycleRulesTests
 
     [Fact]
     public void IsRunningExpired_NoCheckout_Expired()
-        => LifecycleRules.IsRunningExpired(Vm(), 24, Now).ShouldBeTrue();
+        => LifecycleRules.IsRunningExpired(Vm(), DefaultLifetime, Now).ShouldBeTrue();
 
     [Fact]
     public void IsRunningExpired_WithinLifetime_NotExpired()
-        => LifecycleRules.IsRunningExpired(Vm((VmFields.Checkout, At(TimeSpan.FromHours(23)))), 24, Now).ShouldBeFalse();
+        => LifecycleRules.IsRunningExpired(Vm((VmFields.Checkout, At(TimeSpan.FromHours(23)))), DefaultLifetime, Now).ShouldBeFalse();
 
     [Fact]
     public void IsRunningExpired_FractionalHoursShortOfLifetime_NotExpired()
@@ -283,7 +284,7 @@ public class LifecycleRulesTests
         // Whole hours since checkout: 2h59m counts as 2.
         var vm = Vm((VmFields.Checkout, At(TimeSpan.FromMinutes(179))), (VmFields.Lifetime, "3"));
 
-        LifecycleRules.IsRunningExpired(vm, 24, Now).ShouldBeFalse();
+        LifecycleRules.IsRunningExpired(vm, DefaultLifetime, Now).ShouldBeFalse();
     }
 
     [Fact]
@@ -291,12 +292,12 @@ public class LifecycleRulesTests
     {
         var vm = Vm((VmFields.Checkout, At(TimeSpan.FromHours(3))), (VmFields.Lifetime, "3"));
 
-        LifecycleRules.IsRunningExpired(vm, 24, Now).ShouldBeTrue();
+        LifecycleRules.IsRunningExpired(vm, DefaultLifetime, Now).ShouldBeTrue();
     }
 
     [Fact]
     public void IsRunningExpired_DefaultLifetimeReached_Expired()
-        => LifecycleRules.IsRunningExpired(Vm((VmFields.Checkout, At(TimeSpan.FromHours(24)))), 24, Now).ShouldBeTrue();
+        => LifecycleRules.IsRunningExpired(Vm((VmFields.Checkout, At(TimeSpan.FromHours(24)))), DefaultLifetime, Now).ShouldBeTrue();
 
     [Fact]
     public void IsRunningExpired_LifetimeZero_UsesDefaultNotNever()
@@ -304,13 +305,13 @@ public class LifecycleRulesTests
         var young = Vm((VmFields.Checkout, At(TimeSpan.FromHours(1))), (VmFields.Lifetime, "0"));
         var old = Vm((VmFields.Checkout, At(TimeSpan.FromHours(25))), (VmFields.Lifetime, "0"));
 
-        LifecycleRules.IsRunningExpired(young, 24, Now).ShouldBeFalse();
-        LifecycleRules.IsRunningExpired(old, 24, Now).ShouldBeTrue();
+        LifecycleRules.IsRunningExpired(young, DefaultLifetime, Now).ShouldBeFalse();
+        LifecycleRules.IsRunningExpired(old, DefaultLifetime, Now).ShouldBeTrue();
     }
 
     [Fact]
     public void IsRunningExpired_ExtendedLifetime_NotExpired()
-        => LifecycleRules.IsRunningExpired(Vm((VmFields.Checkout, At(TimeSpan.FromHours(30))), (VmFields.Lifetime, "48")), 24, Now).ShouldBeFalse();
+        => LifecycleRules.IsRunningExpired(Vm((VmFields.Checkout, At(TimeSpan.FromHours(30))), (VmFields.Lifetime, "48")), DefaultLifetime, Now).ShouldBeFalse();
 
     // ---- NextLoopDelay ----
 
