@@ -60,6 +60,33 @@ public sealed partial class QemuProvider
     }
 
     /// <summary>
+    /// Gives the VM its identity while waiting for its SSH banner: the sshd of guest/build-guest.sh listens already
+    /// (restored, or started at boot) and sends its banner before any key exchange, so the two overlap (that of an
+    /// earlier build starts only once it has its key: the probes go on until then). Returns the key's fingerprint,
+    /// how long the identity took and how long until both were done.
+    /// </summary>
+    private async Task<(string Fingerprint, TimeSpan Identity, TimeSpan Ssh)> GiveIdentityAndAwaitSshAsync(
+        VmFiles files, string vmName, string address, int port, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        using var stopProbing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ssh = WaitForSshAsync(files, address, port, _options.BootTimeout, stopProbing.Token);
+        try
+        {
+            var fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
+            var identity = _time.GetElapsedTime(started);
+            await ssh;
+            return (fingerprint, identity, _time.GetElapsedTime(started));
+        }
+        finally
+        {
+            // When the identity failed, the probes stop with it (the caller stops the VM).
+            await stopProbing.CancelAsync();
+            await ssh.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>
     /// Waits until the guest's serial console answers (a shell reads it only once the guest has booted; what arrives
     /// before is lost, so the probe is sent again), turning its echo off. Fails when QEMU exits or the time runs out.
     /// </summary>

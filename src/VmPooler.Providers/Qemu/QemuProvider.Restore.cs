@@ -128,10 +128,8 @@ public sealed partial class QemuProvider
         await WaitForRunningAsync(files, _options.BootTimeout, cancellationToken);
         var running = _time.GetElapsedTime(started);
         await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
-        var fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
-        var identity = _time.GetElapsedTime(started) - running;
-        await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
-        QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)(_time.GetElapsedTime(started) - running - identity).TotalMilliseconds);
+        var (fingerprint, identity, ssh) = await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, cancellationToken);
+        QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)ssh.TotalMilliseconds);
         var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, bootedFrom, fingerprint);
         WriteRecord(files, record);
         var how = bootedFrom == "shared-state" ? "restored from saved state, shared RAM" : "restored from saved state, RAM copied";
