@@ -76,6 +76,10 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
 
         // Each has its own name and its own host key, whose fingerprint the provider reports: pinned, strict checking works.
         (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "hostname")).ShouldBe("sh-a");
+
+        // The session is served by a fork of the listening sshd, not a re-execution of it (dropbear's `-2 FD` argument):
+        // under TCG each exec of the dynamically linked dropbear costs ~0.2 s of CPU (guest/build-guest.sh).
+        (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "tr '\\0' ' ' < /proc/$PPID/cmdline")).ShouldBe("dropbear -F -E -s -p 22 -R");
         (await Ssh.OutputAsync(environment.Key, b.Ip!, b.SshPort!.Value, "hostname")).ShouldBe("sh-b");
         var keyA = await Ssh.ScanHostKeyAsync(a.Ip!, a.SshPort!.Value);
         var keyB = await Ssh.ScanHostKeyAsync(b.Ip!, b.SshPort!.Value);
