@@ -48,10 +48,9 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         var a = await provider.CreateVmAsync(pool, "sh-a", CancellationToken.None).DefaultTimeout(CallTimeout);
         var b = await provider.CreateVmAsync(pool, "sh-b", CancellationToken.None).DefaultTimeout(CallTimeout);
 
-        // Restored from one golden VM whose sshd listened already: each clone answered SSH at once, but served no host
-        // key before it had its own (the golden VM has none and cannot make one).
+        // Restored from one golden VM, neither served SSH before it had its own host key (the golden VM has none).
         beforeIdentity.Count.ShouldBe(2);
-        beforeIdentity.ShouldAllBe(seen => seen.BannerProblem == null, "sshd listens in the restored clone already");
+        beforeIdentity.ShouldAllBe(seen => seen.BannerProblem != null, "no SSH banner before the clone's own key");
         beforeIdentity.ShouldAllBe(seen => seen.Keys.Count == 0, "no host key before the clone's own");
         foreach (var vm in new[] { "sh-a", "sh-b" })
         {
@@ -90,12 +89,12 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         await File.WriteAllTextAsync(knownHostsA, impostor + "\n");
         (await Ssh.RunStrictAsync(environment.Key, knownHostsA, b.Ip!, b.SshPort!.Value, "hostname")).ExitCode.ShouldNotBe(0, "b's key is not a's");
 
-        // Whatever key type a client insists on (sshd offers RSA and ECDSA too), the only key served is the recorded one.
+        // Whatever key type a client insists on, the only key served is the recorded one (sshd offers no other type).
         (await Ssh.ScanHostKeysAsync(a.Ip!, a.SshPort!.Value)).ShouldBe([("ssh-ed25519", a.HostKeyFingerprint!)]);
 
         // The session is served by a fork of the listening sshd, not a re-execution of it (dropbear's `-2 FD` argument):
         // under TCG each exec of the dynamically linked dropbear costs ~0.2 s of CPU (guest/build-guest.sh).
-        (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "tr '\\0' ' ' < /proc/$PPID/cmdline")).ShouldBe("dropbear -F -E -s -p 22 -R");
+        (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "tr '\\0' ' ' < /proc/$PPID/cmdline")).ShouldBe("dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key");
 
         // Snapshot and revert of a shared clone: the internal snapshot holds the clone's own RAM, the golden file is untouched.
         await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "echo before > /root/marker; sync");
