@@ -78,7 +78,7 @@ public sealed partial class QemuProvider
 
     private async Task<VmRecord> RestoreSharedAsync(PoolOptions pool, QemuPoolOptions poolOptions, string vmName, VmFiles files, SavedState saved, CancellationToken cancellationToken)
     {
-        await CreateOverlayAsync(files.Disk, saved.Disk, cancellationToken);
+        await CopyOverlayAsync(files.Disk, saved, cancellationToken);
         await _restoreSlots.WaitAsync(cancellationToken);
         try
         {
@@ -106,7 +106,7 @@ public sealed partial class QemuProvider
 
     private async Task<VmRecord> RestoreCopyAsync(PoolOptions pool, QemuPoolOptions poolOptions, string vmName, VmFiles files, SavedState saved, CancellationToken cancellationToken)
     {
-        await CreateOverlayAsync(files.Disk, saved.Disk, cancellationToken);
+        await CopyOverlayAsync(files.Disk, saved, cancellationToken);
         await _restoreSlots.WaitAsync(cancellationToken);
         try
         {
@@ -128,15 +128,36 @@ public sealed partial class QemuProvider
         await WaitForRunningAsync(files, _options.BootTimeout, cancellationToken);
         var running = _time.GetElapsedTime(started);
         await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
-        var fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
-        var identity = _time.GetElapsedTime(started) - running;
-        await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
-        QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)(_time.GetElapsedTime(started) - running - identity).TotalMilliseconds);
+        var (fingerprint, identity, ssh) = await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, cancellationToken);
+        QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)ssh.TotalMilliseconds);
         var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, bootedFrom, fingerprint);
         WriteRecord(files, record);
         var how = bootedFrom == "shared-state" ? "restored from saved state, shared RAM" : "restored from saved state, RAM copied";
         QemuLog.Started(_logger, pool.Name, vmName, HostProcesses.ReadPid(files.Pid) ?? 0, address, port, how, (long)_time.GetElapsedTime(started).TotalMilliseconds);
         return record;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="overlay"/> an empty overlay on the saved state's disk: a copy of the state's overlay template,
+    /// made first when it has none (written aside and renamed, so a half-written one is never copied).
+    /// </summary>
+    private async Task CopyOverlayAsync(string overlay, SavedState saved, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(saved.Overlay))
+        {
+            var building = $"{saved.Overlay}.tmp-{Guid.NewGuid().ToString("N")[..8]}";
+            try
+            {
+                await CreateOverlayAsync(building, saved.Disk, cancellationToken);
+                File.Move(building, saved.Overlay, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(building);
+            }
+        }
+
+        File.Copy(saved.Overlay, overlay);
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ internal sealed record SavedState(string Key, string Directory)
 
     /// <summary>The golden VM's RAM: never written once saved, mapped privately (copy-on-write) by shared clones.</summary>
     public string Ram => Path.Combine(Directory, "ram");
+
+    /// <summary>
+    /// An empty overlay on <see cref="Disk"/>, made once and never opened by a QEMU: each clone's overlay is a copy of it
+    /// (every overlay on one disk is the same file), instead of a <c>qemu-img create</c> of its own.
+    /// </summary>
+    public string Overlay => Path.Combine(Directory, "overlay.qcow2");
 }
 
 /// <summary>

@@ -418,10 +418,12 @@ public sealed partial class QemuProvider : IVmProvider
                 // own host key through it.
                 await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
                 await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
-                fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
+                fingerprint = (await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, cancellationToken)).Fingerprint;
             }
-
-            await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
+            else
+            {
+                await WaitForSshAsync(files, address, port, _options.BootTimeout, cancellationToken);
+            }
 
             var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, "cold", fingerprint);
             WriteRecord(files, record);

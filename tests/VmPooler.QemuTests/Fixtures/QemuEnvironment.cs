@@ -133,15 +133,22 @@ public sealed class QemuEnvironment : IAsyncLifetime
         return null;
     }
 
+    /// <summary>What a VM's SSH forward answered before the VM had its own host key.</summary>
+    /// <param name="BannerProblem">Null when it answered with an SSH banner (its sshd listens), else why not.</param>
+    /// <param name="Keys">The host keys it served to ssh-keyscan (it must serve none).</param>
+    public sealed record BeforeIdentity(string? BannerProblem, IReadOnlyList<(string Type, string Fingerprint)> Keys);
+
     /// <summary>
     /// Watches the VMs <paramref name="provider"/> starts: for each, once it runs but before it has its own host key,
-    /// whether its SSH forward answers with a banner (null) or why not.
+    /// whether its SSH forward answers with a banner and which host keys it serves to a client asking for
+    /// <paramref name="types"/>.
     /// </summary>
-    public static System.Collections.Concurrent.ConcurrentQueue<string?> WatchSshBeforeIdentity(QemuProvider provider)
+    public static System.Collections.Concurrent.ConcurrentQueue<BeforeIdentity> WatchSshBeforeIdentity(QemuProvider provider, string types = "ecdsa,ed25519")
     {
-        var seen = new System.Collections.Concurrent.ConcurrentQueue<string?>();
-        provider.BeforeIdentity = async (address, port)
-            => seen.Enqueue(await GuestProbe.SshBannerProblemAsync(address, port, TimeSpan.FromSeconds(5), TimeProvider.System, CancellationToken.None));
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<BeforeIdentity>();
+        provider.BeforeIdentity = async (address, port) => seen.Enqueue(new BeforeIdentity(
+            await GuestProbe.SshBannerProblemAsync(address, port, TimeSpan.FromSeconds(5), TimeProvider.System, CancellationToken.None),
+            await Ssh.ScanHostKeysAsync(address, port, types)));
         return seen;
     }
 

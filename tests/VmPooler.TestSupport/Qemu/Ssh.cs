@@ -27,7 +27,32 @@ public static class Ssh
         return (line, fingerprint);
     }
 
+    /// <summary>
+    /// Every host key the guest serves to a client that asks for one of <paramref name="types"/> (ssh-keyscan, one
+    /// connection per type, each insisting on its type), as <c>(type, fingerprint)</c>; types it serves no key for
+    /// are missing.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Type, string Fingerprint)>> ScanHostKeysAsync(string address, int port, string types = "rsa,ecdsa,ed25519")
+    {
+        var (_, output, _) = await ToolResultAsync("ssh-keyscan", ["-T", "20", "-t", types, "-p", port.ToString(CultureInfo.InvariantCulture), address], null);
+        var keys = new List<(string, string)>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')))
+        {
+            var fingerprint = (await ToolAsync("ssh-keygen", ["-l", "-f", "-"], line + "\n")).Split(' ')[1];
+            keys.Add((line.Split(' ')[1], fingerprint));
+        }
+
+        return keys;
+    }
+
     private static async Task<string> ToolAsync(string tool, string[] arguments, string? input)
+    {
+        var (exitCode, output, error) = await ToolResultAsync(tool, arguments, input);
+        exitCode.ShouldBe(0, $"{tool} {string.Join(' ', arguments)}: {error}");
+        return output;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> ToolResultAsync(string tool, string[] arguments, string? input)
     {
         var startInfo = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var argument in arguments)
@@ -40,9 +65,8 @@ public static class Ssh
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        process.ExitCode.ShouldBe(0, $"{tool} {string.Join(' ', arguments)}: {await error}");
-        return (await output).Trim();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        return (process.ExitCode, (await output).Trim(), (await error).Trim());
     }
 
     private static async Task<Result> RunAsync(string key, string address, int port, string command, string[] hostKeyOptions)
