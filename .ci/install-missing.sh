@@ -1,4 +1,4 @@
-# Sourced by .ci/run, bench/run.sh and deploy/test.sh.
+# Sourced by bench/run.sh and deploy/test.sh (.ci/run spells the same steps out itself).
 # install_missing LABEL PACKAGE...: installs those of the Debian packages that are not installed yet, starting no daemon
 # they ship (redis-server, slapd, libvirt-daemon, podman …): a temporary policy-rc.d tells invoke-rc.d to start nothing,
 # because the tests and benchmarks start their own servers and nothing may outlive the script that called this.
