@@ -462,33 +462,22 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
             cancellationToken);
 
     public Task RecordDurationAsync(DurationKind kind, string pool, string vm, double seconds, DateTimeOffset at, CancellationToken cancellationToken)
-        => GuardAsync(
-            async () =>
-            {
-                var day = DateOnly.FromDateTime(at.UtcDateTime);
-                if (kind == DurationKind.Boot)
-                {
-                    // The boot duration and the pool's last boot: one call.
-                    await EvalAsync(RecordDurationsScript, [_keys.LastBoot, _keys.Durations(KindName(kind), day)], [$"{pool}:{vm}", pool, VmTime.Format(at), seconds]);
-                }
-                else
-                {
-                    await Db.HashSetAsync(_keys.Durations(KindName(kind), day), $"{pool}:{vm}", seconds);
-                }
-
-                return true;
-            },
-            cancellationToken);
+        => RecordDurationsAsync(pool, vm, at, [(kind, seconds)], cancellationToken);
 
     public Task RecordCloneAndBootAsync(string pool, string vm, double cloneSeconds, double bootSeconds, DateTimeOffset at, CancellationToken cancellationToken)
+        => RecordDurationsAsync(pool, vm, at, [(DurationKind.Clone, cloneSeconds), (DurationKind.Boot, bootSeconds)], cancellationToken);
+
+    /// <summary>One VM's durations under the day of <paramref name="at"/>, and the pool's last boot when one is a boot: one call.</summary>
+    private Task RecordDurationsAsync(string pool, string vm, DateTimeOffset at, (DurationKind Kind, double Seconds)[] durations, CancellationToken cancellationToken)
         => GuardAsync(
             async () =>
             {
                 var day = DateOnly.FromDateTime(at.UtcDateTime);
+                var booted = durations.Any(d => d.Kind == DurationKind.Boot) ? VmTime.Format(at) : "";
                 await EvalAsync(
                     RecordDurationsScript,
-                    [_keys.LastBoot, _keys.Durations(KindName(DurationKind.Clone), day), _keys.Durations(KindName(DurationKind.Boot), day)],
-                    [$"{pool}:{vm}", pool, VmTime.Format(at), cloneSeconds, bootSeconds]);
+                    [_keys.LastBoot, .. durations.Select(d => _keys.Durations(KindName(d.Kind), day))],
+                    [$"{pool}:{vm}", pool, booted, .. durations.Select(d => (RedisValue)d.Seconds)]);
                 return true;
             },
             cancellationToken);
