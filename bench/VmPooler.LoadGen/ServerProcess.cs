@@ -16,12 +16,10 @@ internal sealed class ServerProcess : IDisposable
     ];
 
     private readonly Process _process;
-    private readonly StreamWriter _log;
 
-    private ServerProcess(Process process, StreamWriter log, Uri baseAddress, string directory)
+    private ServerProcess(Process process, Uri baseAddress, string directory)
     {
         _process = process;
-        _log = log;
         BaseAddress = baseAddress;
         Directory = directory;
     }
@@ -47,14 +45,15 @@ internal sealed class ServerProcess : IDisposable
         var config = Path.Combine(directory, "bench.yaml");
         File.WriteAllText(config, yaml);
         var baseAddress = new Uri($"http://127.0.0.1:{Bench.Shared.LocalRedisServer.FreePort()}/");
-        var info = new ProcessStartInfo("dotnet")
+        // The service's output goes straight to its log file (sh redirects, then execs dotnet, so the process id is
+        // the service's): relaying it through this process would put a write per log line on the load generator's CPU,
+        // which shares the machine with the service it measures.
+        var info = new ProcessStartInfo("/bin/sh")
         {
             WorkingDirectory = directory,
             UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
         };
-        foreach (var argument in new[] { vmpoolerDll, "--config", config, "--role", role, "--urls", baseAddress.ToString().TrimEnd('/') }.Concat(extraArguments ?? []))
+        foreach (var argument in new[] { "-c", "exec \"$0\" \"$@\" >vmpooler.log 2>&1", "dotnet", vmpoolerDll, "--config", config, "--role", role, "--urls", baseAddress.ToString().TrimEnd('/') }.Concat(extraArguments ?? []))
         {
             info.ArgumentList.Add(argument);
         }
@@ -70,26 +69,8 @@ internal sealed class ServerProcess : IDisposable
             info.Environment[key] = value;
         }
 
-        var log = new StreamWriter(Path.Combine(directory, "vmpooler.log")) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet " + vmpoolerDll);
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new ServerProcess(process, log, baseAddress, directory);
-    }
-
-    private static void Write(StreamWriter log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            log.WriteLine(line);
-        }
+        return new ServerProcess(process, baseAddress, directory);
     }
 
     /// <summary>Waits until the API answers and every pool is full (<c>/status</c> capacity current == total).</summary>
@@ -148,10 +129,6 @@ internal sealed class ServerProcess : IDisposable
         }
 
         _process.Dispose();
-        lock (_log)
-        {
-            _log.Dispose();
-        }
 
         if (Environment.GetEnvironmentVariable("BENCH_KEEP") is not { Length: > 0 })
         {
