@@ -33,6 +33,7 @@ internal sealed class ManagerJobs
     private readonly ILogger _logger;
     private readonly VmPoolerMetrics? _metrics;
     private readonly Dictionary<string, PoolOptions> _pools;
+    private DateTimeOffset? _lastRecovery;
 
     public ManagerJobs(
         VmPoolerOptions options,
@@ -79,6 +80,9 @@ internal sealed class ManagerJobs
     /// <summary>How often the jobs look for work.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the holder of the global lease looks for tasks a push or take left unseen (<see cref="IVmTaskQueue.RecoverAsync"/>).</summary>
+    public TimeSpan TaskRecoveryInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Runs every job until <paramref name="cancellationToken"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -98,11 +102,13 @@ internal sealed class ManagerJobs
 
     /// <summary>
     /// The jobs done once per installation (by the holder of the global lease): routing tasks an earlier version queued
-    /// without their pool, and dropping reset requests of pools no longer configured.
+    /// without their pool, recovering tasks left unseen (every <see cref="TaskRecoveryInterval"/>), and dropping reset
+    /// requests of pools no longer configured.
     /// </summary>
     public async Task RunGlobalOnceAsync(CancellationToken cancellationToken)
     {
         await GuardAsync("tasks", () => RouteUnroutedTasksAsync(cancellationToken), cancellationToken);
+        await GuardAsync("tasks", () => RecoverTasksAsync(cancellationToken), cancellationToken);
         await GuardAsync("resets", () => _overrides.TakeResetsAsync(p => !_pools.ContainsKey(p), cancellationToken), cancellationToken);
     }
 
@@ -143,6 +149,22 @@ internal sealed class ManagerJobs
             }
 
             await _tasks.EnqueueAsync(task with { Pool = vm.Pool }, cancellationToken);
+        }
+    }
+
+    /// <summary>Every <see cref="TaskRecoveryInterval"/>: makes tasks of configured pools that no take would see visible again.</summary>
+    public async Task RecoverTasksAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (_lastRecovery is { } last && now - last < TaskRecoveryInterval)
+        {
+            return;
+        }
+
+        _lastRecovery = now;
+        if (await _tasks.RecoverAsync(_pools.Keys, cancellationToken) is var recovered and > 0)
+        {
+            ManagerLog.TasksRecovered(_logger, recovered);
         }
     }
 

@@ -128,4 +128,7 @@ internal static partial class ManagerLog
 
     [LoggerMessage(EventIds.AddressUnknown, LogLevel.Warning, "[!] [{Pool}] '{Vm}' is ready but its address could not be read: {Error}")]
     public static partial void AddressUnknown(ILogger logger, string pool, string vm, string error);
+
+    [LoggerMessage(EventIds.TasksRecovered, LogLevel.Warning, "[!] Queued tasks of {Pools} pool(s) were not announced (a push or take was interrupted); they will be taken now")]
+    public static partial void TasksRecovered(ILogger logger, int pools);
 }

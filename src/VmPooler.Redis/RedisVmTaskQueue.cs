@@ -11,7 +11,8 @@ namespace VmPooler.Redis;
 /// A push adds its pool to the set after the list; a take removes the pool from the set before the list. So whichever
 /// order a push and a take interleave in, a task pushed after the take emptied the list leaves its pool in the set, and
 /// no task waits unseen. The two keys are on different slots (on a cluster, different nodes), so the order is kept by
-/// awaiting each step.
+/// awaiting each step; a process that dies (or loses Redis) between the two steps leaves a list its pool's set entry
+/// does not announce, which <see cref="RecoverAsync"/> finds.
 /// </remarks>
 internal sealed class RedisVmTaskQueue(RedisConnection connection, TimeProvider timeProvider) : IVmTaskQueue
 {
@@ -56,6 +57,26 @@ internal sealed class RedisVmTaskQueue(RedisConnection connection, TimeProvider 
     public Task<IReadOnlyList<VmTask>> TakeUnroutedAsync(int max, CancellationToken cancellationToken)
         => connection.GuardAsync<IReadOnlyList<VmTask>>(
             async () => [.. (await PopAsync(Keys.UnroutedTasks, max)).Select(v => VmTask.Parse(v, "")).OfType<VmTask>()],
+            timeProvider,
+            cancellationToken);
+
+    public Task<int> RecoverAsync(IEnumerable<string> pools, CancellationToken cancellationToken)
+        => connection.GuardAsync(
+            async () =>
+            {
+                var names = pools.ToList();
+                var lengths = await Task.WhenAll(names.Select(p => connection.Database.ListLengthAsync(Keys.PoolTasks(p))));
+                var announced = (await connection.Database.SetMembersAsync(Keys.TaskPools)).Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
+                var unseen = names.Where((pool, i) => lengths[i] > 0 && !announced.Contains(pool)).ToList();
+                if (unseen.Count > 0)
+                {
+                    // A take running meanwhile may have just removed one of these from the set before popping it: adding
+                    // it again costs that pool one empty take, never a task.
+                    await connection.Database.SetAddAsync(Keys.TaskPools, [.. unseen.Select(p => (RedisValue)p)]);
+                }
+
+                return unseen.Count;
+            },
             timeProvider,
             cancellationToken);
 

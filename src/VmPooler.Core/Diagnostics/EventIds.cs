@@ -76,6 +76,7 @@ public static class EventIds
     public const int TopUpFailed = 2105;
     public const int AddressUnknown = 2106;
     public const int OwnershipLapsed = 2107;
+    public const int TasksRecovered = 2108;
 
     // Inventory: per-pool manager leases (32xx)
     public const int ManagerRegistrationUnreadable = 3201;

@@ -25,6 +25,13 @@ public interface IVmTaskQueue
     Task<IReadOnlyList<VmTask>> TakeUnroutedAsync(int max, CancellationToken cancellationToken)
         => Task.FromResult<IReadOnlyList<VmTask>>([]);
 
+    /// <summary>
+    /// Finds tasks of <paramref name="pools"/> that no take would see (a push or a take interrupted between its steps,
+    /// e.g. by a crash or a lost connection) and makes them visible again; answers how many pools that were. The holder
+    /// of the global lease calls it now and then. Stores whose push and take are single steps have nothing to recover.
+    /// </summary>
+    Task<int> RecoverAsync(IEnumerable<string> pools, CancellationToken cancellationToken) => Task.FromResult(0);
+
     /// <summary>How many tasks wait in all (the <c>queue.tasks</c> gauge); null when the store cannot tell.</summary>
     Task<long?> LengthAsync(CancellationToken cancellationToken) => Task.FromResult<long?>(null);
 }

@@ -266,6 +266,43 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
     [Theory]
     [InlineData("server")]
     [InlineData("cluster")]
+    public async Task Tasks_PushInterruptedBeforeItsAnnouncement_AreRecoveredAndTaken(string target)
+    {
+        // An API process died between the push onto the pool's list and the SADD that announces the pool.
+        var connection = await _connections.ConnectAsync(EndpointsOf(target), RedisFixtures.NewPrefix());
+        var (api, manager) = (new RedisVmTaskQueue(connection, TimeProvider.System), new RedisVmTaskQueue(connection, TimeProvider.System));
+        var task = new VmTask(VmTaskKind.Snapshot, "debian", "vm-a", "s1");
+        await api.EnqueueAsync(new VmTask(VmTaskKind.Disk, "centos", "vm-c", "8"), None);
+        await connection.Database.ListRightPushAsync(connection.Keys.PoolTasks("debian"), task.Serialize());
+
+        (await manager.DequeueAsync(Owns("debian"), 10, None)).ShouldBeEmpty("the pool is not announced");
+        (await manager.RecoverAsync(["debian", "centos", "fedora"], None).DefaultTimeout()).ShouldBe(1, "only debian was unseen");
+        (await manager.RecoverAsync(["debian", "centos", "fedora"], None)).ShouldBe(0);
+
+        (await manager.DequeueAsync(Owns("debian"), 10, None)).ShouldBe([task]);
+        (await manager.DequeueAsync(Owns("centos"), 10, None)).Select(t => t.Vm).ShouldBe(["vm-c"]);
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
+    public async Task Tasks_TakeInterruptedAfterItsSrem_AreRecoveredAndTaken(string target)
+    {
+        // A manager died between removing the pool from the set and popping its list.
+        var connection = await _connections.ConnectAsync(EndpointsOf(target), RedisFixtures.NewPrefix());
+        var (api, manager) = (new RedisVmTaskQueue(connection, TimeProvider.System), new RedisVmTaskQueue(connection, TimeProvider.System));
+        var task = new VmTask(VmTaskKind.Revert, "debian", "vm-a", "s1");
+        await api.EnqueueAsync(task, None);
+        await connection.Database.SetRemoveAsync(connection.Keys.TaskPools, "debian");
+
+        (await manager.DequeueAsync(_ => true, 10, None)).ShouldBeEmpty();
+        (await manager.RecoverAsync(["debian"], None)).ShouldBe(1);
+        (await manager.DequeueAsync(_ => true, 10, None)).ShouldBe([task]);
+    }
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("cluster")]
     public async Task Tasks_ConcurrentDequeuers_NeverGetTheSameTask(string target)
     {
         // Two connections under one prefix (two manager processes), three dequeuers on each, while more are pushed.

@@ -85,12 +85,44 @@ public sealed class ManagerJobsOwnershipTests : IAsyncLifetime
         _tasks.Unrouted.ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task UnseenTasks_AreRecoveredByTheGlobalJob_OncePerRecoveryInterval()
+    {
+        _tasks.Unseen = 1;
+
+        await _jobs.RunGlobalOnceAsync(None).DefaultTimeout();
+        await _jobs.RunGlobalOnceAsync(None).DefaultTimeout();
+        _harness.Time.Advance(_jobs.TaskRecoveryInterval - TimeSpan.FromSeconds(1));
+        await _jobs.RunGlobalOnceAsync(None).DefaultTimeout();
+
+        _tasks.Recoveries.ShouldBe([[ReconcilerHarness.PoolName]], "the configured pools, once within the interval");
+
+        _harness.Time.Advance(TimeSpan.FromSeconds(1));
+        await _jobs.RunGlobalOnceAsync(None).DefaultTimeout();
+
+        _tasks.Recoveries.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task UnseenTasks_AreNotLookedForByTheOwnedJobs()
+    {
+        _owned = true;
+
+        await _jobs.RunOwnedOnceAsync(None).DefaultTimeout();
+
+        _tasks.Recoveries.ShouldBeEmpty("recovery reads every pool's queue: once per installation, by the global job");
+    }
+
     /// <summary>The memory queue plus a list of tasks queued without their pool, as an earlier version's Redis list held them.</summary>
     private sealed class LegacyTaskQueue : IVmTaskQueue
     {
         private readonly MemoryVmTaskQueue _inner = new();
 
         public Queue<VmTask> Unrouted { get; } = new();
+
+        public List<IReadOnlyList<string>> Recoveries { get; } = [];
+
+        public int Unseen { get; set; }
 
         public Task EnqueueAsync(VmTask task, CancellationToken cancellationToken) => _inner.EnqueueAsync(task, cancellationToken);
 
@@ -109,5 +141,11 @@ public sealed class ManagerJobsOwnershipTests : IAsyncLifetime
         }
 
         public Task<long?> LengthAsync(CancellationToken cancellationToken) => _inner.LengthAsync(cancellationToken);
+
+        public Task<int> RecoverAsync(IEnumerable<string> pools, CancellationToken cancellationToken)
+        {
+            Recoveries.Add([.. pools]);
+            return Task.FromResult(Unseen);
+        }
     }
 }
