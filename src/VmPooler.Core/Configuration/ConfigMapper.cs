@@ -156,7 +156,8 @@ internal sealed partial class ConfigMapper
             return GlobalOptions.DefaultManagerLeaseTtl;
         }
 
-        return TimeSpan.FromSeconds(seconds.Value);
+        // Rounded to the nearest tick, as every other duration (FromSeconds of 3.002 is a tick short).
+        return TimeSpan.FromTicks((long)Math.Round(seconds.Value * TimeSpan.TicksPerSecond));
     }
 
     /// <summary>Spec §4.2: a decay ≤ 1.0 is replaced by 2.0; a max below min is raised to min.</summary>

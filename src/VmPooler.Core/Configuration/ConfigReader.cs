@@ -216,7 +216,8 @@ public sealed class ConfigReader
                 _ => seconds >= -maxSeconds,
             })
         {
-            return TimeSpan.FromSeconds(seconds);
+            // Rounded to the nearest tick, as ReadDuration does (FromSeconds of 0.1 can be a tick short).
+            return TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
         }
 
         var expected = rule switch

@@ -72,6 +72,13 @@ public class ConfigLeaseOptionsTests
         Load($":config:\n  manager_lease_ttl: {value}\n" + Pools("- name: a\n  size: 1")).Config.ManagerLeaseTtl.ShouldBe(TimeSpan.FromSeconds(seconds));
     }
 
+    [Fact]
+    public void LoadYaml_FractionalLeaseTtl_IsTheNearestTick()
+    {
+        // 3.002 × 10⁷ ticks is 30 019 999.999… as a double: truncating (TimeSpan.FromSeconds) would lose a tick.
+        Load(":config:\n  manager_lease_ttl: 3.002\n" + Pools("- name: a\n  size: 1")).Config.ManagerLeaseTtl.Ticks.ShouldBe(30_020_000);
+    }
+
     [Theory]
     [InlineData("2", "config.manager_lease_ttl: must be between 3 and 3600 seconds (got 2)")]
     [InlineData("2.9", "config.manager_lease_ttl: must be between 3 and 3600 seconds (got 2.9)")]

@@ -46,6 +46,21 @@ public class ConfigReaderTests
         reader.Errors.ShouldHaveSingleItem().ShouldBe("providers.p.t: must be a number of seconds > 0 and ≤ 3600 (got \"3601\")");
     }
 
+    [Fact]
+    public void Seconds_ShownBackInSeconds_IsTheNumberWritten()
+    {
+        // As ReadDuration: rounded to the nearest tick, so 3.002 is not shown back as 3.0019999.
+        var reader = new ConfigReader();
+        for (var thousandths = 1; thousandths <= 200_000; thousandths += 7)
+        {
+            var text = (thousandths / 1000.0).ToString(CultureInfo.InvariantCulture);
+
+            Section(reader, ("t", text)).Seconds("t", NumberRule.Positive)!.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture).ShouldBe(text);
+        }
+
+        reader.Errors.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData("15", DurationUnit.Minutes, 900.0)]
     [InlineData("0.5", DurationUnit.Hours, 1800.0)]
