@@ -10,6 +10,7 @@
 #   --out       also write the load generator's table to FILE (markdown)
 #   --no-bdn    skip BenchmarkDotNet (only the load generator)
 #   --vmpooler  measure another build of vmpooler.dll (e.g. the code before a change, for an A/B run)
+#   BENCH_SERVER_X=V in the environment sets X=V for the service only (e.g. BENCH_SERVER_DOTNET_TieredPGO=0)
 #   -- ...      everything after -- goes to the load generator (see bench/VmPooler.LoadGen/Program.cs), e.g.
 #               bench/run.sh --no-bdn -- --only manager --scale-pools 1000 --scale-size 50 --scale-managers 4
 # Everything it starts (redis-server, vmpooler) listens on 127.0.0.1 only, on free ports, and is stopped by process id.

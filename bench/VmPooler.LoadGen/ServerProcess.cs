@@ -15,6 +15,8 @@ internal sealed class ServerProcess : IDisposable
         "VMPOOLER_CONFIG", "VMPOOLER_CONFIG_FILE", "EXTRA_CONFIG", "ASPNETCORE_URLS", "DOTNET_URLS", "REDIS_SERVER",
     ];
 
+    private const string ServerOnlyPrefix = "BENCH_SERVER_";
+
     private readonly Process _process;
 
     private ServerProcess(Process process, Uri baseAddress, string directory)
@@ -64,6 +66,14 @@ internal sealed class ServerProcess : IDisposable
         }
 
         info.Environment["DOTNET_gcServer"] = "0";
+
+        // BENCH_SERVER_X=V sets X=V for the service only (a runtime knob A/B-tested without changing the load generator).
+        foreach (var (key, value) in info.Environment.Where(e => e.Key.StartsWith(ServerOnlyPrefix, StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(key);
+            info.Environment[key[ServerOnlyPrefix.Length..]] = value;
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
