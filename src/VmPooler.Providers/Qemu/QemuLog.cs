@@ -38,7 +38,7 @@ internal static partial class QemuLog
     [LoggerMessage(4111, LogLevel.Information, "[qemu] saved state {Old} replaced by {New}: its files are removed (clones still running on it keep them until they exit)")]
     public static partial void SavedStateRetired(ILogger logger, string old, string @new);
 
-    [LoggerMessage(4112, LogLevel.Warning, "[qemu] saved state {Key}: the golden VM of {Image} serves SSH with a host key of its image, so each clone serves that key until it is given its own: rebuild the guest with guest/build-guest.sh (its sshd waits for the key the host gives each VM)")]
+    [LoggerMessage(4112, LogLevel.Warning, "[qemu] saved state {Key}: the golden VM of {Image} can serve SSH with a host key of its image or one it makes itself, or offers host key types other than ed25519, so each clone can serve such a key until it is given its own or refuse clients that prefer another type: rebuild the guest with guest/build-guest.sh (its sshd serves only the key the host gives each VM)")]
     public static partial void GoldenServesImageKey(ILogger logger, string key, string image);
 
     [LoggerMessage(4113, LogLevel.Debug, "[qemu] [{Pool}] '{Vm}' restore: running after {RunningMs} ms, then identity (hostname, clock, entropy, host key) {IdentityMs} ms and SSH banner (awaited meanwhile) {SshMs} ms after running")]

@@ -8,7 +8,9 @@ namespace VmPooler.Providers.Qemu;
 /// Each VM's own identity, given over its serial console before it counts as started: its hostname, the current time,
 /// fresh host entropy (a restored clone's RNG state is the golden VM's), and its own SSH host key, made on the host;
 /// the key's fingerprint is reported so clients can pin it. The guest of guest/build-guest.sh has no host key of its
-/// own: its sshd waits for the one the host gives it, so no VM ever serves a key another VM has.
+/// own and cannot make one: its sshd runs from boot (so a restored clone has it listening already) and reads the key
+/// per connection from a read-only directory holding only a symlink to where the host writes it, so no VM ever serves
+/// a key another VM has or one the host did not make.
 /// </summary>
 public sealed partial class QemuProvider
 {
@@ -16,10 +18,22 @@ public sealed partial class QemuProvider
     private const string GuestHostKey = "/etc/dropbear/dropbear_ed25519_host_key";
 
     /// <summary>
-    /// The PID of the sleep the guest's sshd waits on until it has a host key (guest/build-guest.sh): killing it starts
-    /// sshd, with the key then in place.
+    /// The PID of the sleep the sshd of a guest built by an earlier guest/build-guest.sh waits on until it has a host
+    /// key: killing it starts sshd, with the key then in place.
     /// </summary>
     private const string GuestSshdPid = "/run/vmpooler-sshd.pid";
+
+    /// <summary>
+    /// Shell that prints <c>sshd-listening</c> when the guest's sshd listens on port 22 (<c>/proc/net/tcp*</c>: local
+    /// port 0016, state 0A).
+    /// </summary>
+    private const string SshdListening = "grep -qE '^ *[0-9]+: [0-9A-F]+:0016 [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null";
+
+    /// <summary>
+    /// The names of the host key types other than ed25519 (RSA, DSS, ECDSA), as found in a dropbear binary built with
+    /// them. Dropbear -R offers every type it is built with, key or not; the guest's is built with ed25519 alone.
+    /// </summary>
+    private const string OtherHostKeyTypes = "ssh-rsa|ssh-dss|ecdsa-sha2-nistp";
 
     /// <summary>
     /// The console probe used while waiting for a guest's shell. It turns the console's echo off: the identity line
@@ -36,11 +50,12 @@ public sealed partial class QemuProvider
 
         // The console does not echo (QuietConsole ran before: in the golden VM, or at a cold boot's first probe), so
         // the key stays out of console.log; the shell turns the echo back on after the end marker. The key is written
-        // by the shell's own printf; sha256sum proves it arrived whole. A guest without the PID file (built by an
-        // older guest/build-guest.sh) restarts its running sshd instead.
+        // by the shell's own printf (through the symlink, to where sshd reads it at its next connection); sha256sum
+        // proves it arrived whole. Guests of an earlier guest/build-guest.sh: one whose sshd waits on a sleep has it
+        // killed (sshd starts then), one with a key file of its own (not a symlink) restarts its running sshd.
         var commands = $"echo {vmName} > /proc/sys/kernel/hostname; echo {vmName} > /etc/hostname; date -s @{epoch} >/dev/null; echo {entropy} > /dev/urandom; "
             + $"umask 077; printf '{OctalEscaped(key.File)}' > {GuestHostKey} && sha256sum {GuestHostKey}; umask 022; "
-            + $"if read p 2>/dev/null < {GuestSshdPid}; then kill $p; else killall dropbear 2>/dev/null; fi";
+            + $"if read p 2>/dev/null < {GuestSshdPid}; then kill $p; elif [ ! -L {GuestHostKey} ]; then killall dropbear 2>/dev/null; fi";
         var output = await GuestProbe.RunOnConsoleAsync(files.Serial, commands, _options.BootTimeout, _time, cancellationToken, after: "stty echo");
         if (!output.Contains(Convert.ToHexStringLower(SHA256.HashData(key.File)), StringComparison.Ordinal))
         {
@@ -51,9 +66,10 @@ public sealed partial class QemuProvider
     }
 
     /// <summary>
-    /// Gives the VM its identity while probing for its SSH banner, so the first probe after sshd starts with the key
-    /// answers (not one begun only after the identity). Returns the key's fingerprint, how long the identity took and
-    /// how long until both were done.
+    /// Gives the VM its identity while waiting for its SSH banner: the sshd of guest/build-guest.sh listens already
+    /// (restored, or started at boot) and sends its banner before any key exchange, so the two overlap (that of an
+    /// earlier build starts only once it has its key: the probes go on until then). Returns the key's fingerprint,
+    /// how long the identity took and how long until both were done.
     /// </summary>
     private async Task<(string Fingerprint, TimeSpan Identity, TimeSpan Ssh)> GiveIdentityAndAwaitSshAsync(
         VmFiles files, string vmName, string address, int port, CancellationToken cancellationToken)
@@ -112,22 +128,31 @@ public sealed partial class QemuProvider
 
     /// <summary>
     /// Makes the golden VM ready to be saved: its console quiet (clones inherit that), no host key in it, and its sshd
-    /// waiting for a key (so every clone's starts only with its own). False when the guest serves SSH with a key of its
-    /// image (built by an older guest/build-guest.sh): its clones would serve that key until given their own.
+    /// unable to serve any key until it is given one: either listening already, with a read-only key directory and a
+    /// dropbear that offers no host key type but ed25519 (guest/build-guest.sh now: a clone only needs its key file),
+    /// or waiting on a sleep for its key (an earlier build: a clone starts sshd). False when the guest could serve a
+    /// key of its image or one it makes itself, or offers host key types the host makes no key for.
     /// </summary>
     private async Task<bool> PrepareGoldenAsync(VmFiles files, CancellationToken cancellationToken)
     {
         await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
 
-        // sshd starts with the console (both by init): it may take a moment to write down its wait (5 s at most here).
+        // sshd starts with the console (both by init): it may take a moment to listen, or to write down its wait (5 s
+        // at most here). A clone of a golden VM saved with sshd listening needs no sshd start of its own.
+        const string Probe = "/etc/dropbear/.vmpooler-write-probe";
         var output = await GuestProbe.RunOnConsoleAsync(
             files.Serial,
-            $"sync; i=0; while [ ! -s {GuestSshdPid} ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done; "
-                + $"ls {GuestHostKey} 2>/dev/null; cat /proc/$(cat {GuestSshdPid} 2>/dev/null)/comm 2>/dev/null",
+            $"sync; i=0; while [ ! -s {GuestSshdPid} ] && ! {SshdListening} && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done; "
+                + $"[ -e {GuestHostKey} ] && echo has-key; {SshdListening} && echo sshd-listening; "
+                + $"[ -L {GuestHostKey} ] && ! ( : > {Probe} ) 2>/dev/null && echo key-dir-read-only; rm -f {Probe} 2>/dev/null; "
+                + $"for p in $(pidof dropbear); do grep -qE '{OtherHostKeyTypes}' /proc/$p/exe && echo other-key-types; done; "
+                + $"cat /proc/$(cat {GuestSshdPid} 2>/dev/null)/comm 2>/dev/null",
             _options.BootTimeout,
             _time,
             cancellationToken);
-        return !output.Contains(GuestHostKey, StringComparison.Ordinal) && output.Split('\n').Contains("sleep");
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries);
+        var listensWithoutKeys = lines.Contains("sshd-listening") && lines.Contains("key-dir-read-only") && !lines.Contains("other-key-types");
+        return !lines.Contains("has-key") && (listensWithoutKeys || lines.Contains("sleep"));
     }
 
     /// <summary><paramref name="bytes"/> as octal escapes for the shell's <c>printf</c> (any byte, NUL included, and nothing the shell or the tty interprets).</summary>

@@ -143,7 +143,7 @@ public sealed class QemuEnvironment : IAsyncLifetime
     /// whether its SSH forward answers with a banner and which host keys it serves to a client asking for
     /// <paramref name="types"/>.
     /// </summary>
-    public static System.Collections.Concurrent.ConcurrentQueue<BeforeIdentity> WatchSshBeforeIdentity(QemuProvider provider, string types = "ecdsa,ed25519")
+    public static System.Collections.Concurrent.ConcurrentQueue<BeforeIdentity> WatchSshBeforeIdentity(QemuProvider provider, string types = "rsa,dsa,ecdsa,ed25519")
     {
         var seen = new System.Collections.Concurrent.ConcurrentQueue<BeforeIdentity>();
         provider.BeforeIdentity = async (address, port) => seen.Enqueue(new BeforeIdentity(

@@ -48,9 +48,10 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         var a = await provider.CreateVmAsync(pool, "sh-a", CancellationToken.None).DefaultTimeout(CallTimeout);
         var b = await provider.CreateVmAsync(pool, "sh-b", CancellationToken.None).DefaultTimeout(CallTimeout);
 
-        // Restored from one golden VM, neither served SSH before it had its own host key (the golden VM has none).
+        // Restored from one golden VM whose sshd listened already: each clone answered SSH at once, but served no host
+        // key of any type before it had its own (the golden VM has none and cannot make one).
         beforeIdentity.Count.ShouldBe(2);
-        beforeIdentity.ShouldAllBe(seen => seen.BannerProblem != null, "no SSH banner before the clone's own key");
+        beforeIdentity.ShouldAllBe(seen => seen.BannerProblem == null, "sshd listens in the restored clone already");
         beforeIdentity.ShouldAllBe(seen => seen.Keys.Count == 0, "no host key before the clone's own");
         foreach (var vm in new[] { "sh-a", "sh-b" })
         {
@@ -89,12 +90,24 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         await File.WriteAllTextAsync(knownHostsA, impostor + "\n");
         (await Ssh.RunStrictAsync(environment.Key, knownHostsA, b.Ip!, b.SshPort!.Value, "hostname")).ExitCode.ShouldNotBe(0, "b's key is not a's");
 
-        // Whatever key type a client insists on, the only key served is the recorded one (sshd offers no other type).
+        // Whatever key type a client insists on, the only key served is the recorded one.
         (await Ssh.ScanHostKeysAsync(a.Ip!, a.SshPort!.Value)).ShouldBe([("ssh-ed25519", a.HostKeyFingerprint!)]);
+
+        // sshd offers ssh-ed25519 alone (guest/build-guest.sh builds dropbear with no other host key type; Debian's, under
+        // -R, offers RSA, ECDSA and DSS too, key or not): a client that accepts only another type is refused at
+        // negotiation, before any key is sent, and says so.
+        foreach (var algorithms in new[] { "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521", "rsa-sha2-512,rsa-sha2-256,ssh-rsa", "ssh-dss" })
+        {
+            var refused = await Ssh.RunWithHostKeyAlgorithmsAsync(environment.Key, a.Ip!, a.SshPort!.Value, algorithms, "hostname");
+            refused.ExitCode.ShouldNotBe(0, algorithms);
+            refused.Error.Split('\n').ShouldContain(
+                line => line.TrimEnd().EndsWith("no matching host key type found. Their offer: ssh-ed25519", StringComparison.Ordinal),
+                $"{algorithms}: {refused.Error}");
+        }
 
         // The session is served by a fork of the listening sshd, not a re-execution of it (dropbear's `-2 FD` argument):
         // under TCG each exec of the dynamically linked dropbear costs ~0.2 s of CPU (guest/build-guest.sh).
-        (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "tr '\\0' ' ' < /proc/$PPID/cmdline")).ShouldBe("dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key");
+        (await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "tr '\\0' ' ' < /proc/$PPID/cmdline")).ShouldBe("/usr/sbin/dropbear -F -E -s -p 22 -R");
 
         // Snapshot and revert of a shared clone: the internal snapshot holds the clone's own RAM, the golden file is untouched.
         await Ssh.OutputAsync(environment.Key, a.Ip!, a.SshPort!.Value, "echo before > /root/marker; sync");
@@ -113,6 +126,7 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
 
         QemuEnvironment.Checksum(ram.Path).ShouldBe(checksum, "no clone ever writes the golden RAM file");
         _log.Messages(4109).ShouldBeEmpty();
+        _log.Messages(4112).ShouldBeEmpty("the golden VM was saved with sshd listening, a read-only key directory and ed25519 alone offered");
     }
 
     [Fact]

@@ -76,7 +76,9 @@ public static class GuestImage
         {
             throw new InvalidOperationException(
                 $"guest/build-guest.sh {directory} failed (exit {process.ExitCode}). It needs the Debian packages qemu-system-x86 qemu-utils "
-                + $"busybox-static dropbear-bin cpio e2fsprogs openssh-client (run it as root to install them).\n{await output}\n{await error}");
+                + $"busybox-static dropbear-bin cpio e2fsprogs openssh-client, and curl gcc make libc6-dev patch bzip2 xz-utils libtomcrypt-dev "
+                + $"libtommath-dev to build the guest's dropbear from Debian's source package, downloaded from deb.debian.org "
+                + $"(run it as root to install them).\n{await output}\n{await error}");
         }
     }
 

@@ -28,11 +28,20 @@ public static class Ssh
     }
 
     /// <summary>
+    /// Runs <paramref name="command"/> with a client that accepts only the host key algorithms
+    /// <paramref name="hostKeyAlgorithms"/> (HostKeyAlgorithms, comma-separated); a server that offers none of them is
+    /// refused at negotiation (<c>Unable to negotiate with …: no matching host key type found. Their offer: …</c> in the
+    /// error output: ssh logs it at level INFO, which this client keeps, the first LogLevel given being the one used).
+    /// </summary>
+    public static Task<Result> RunWithHostKeyAlgorithmsAsync(string key, string address, int port, string hostKeyAlgorithms, string command)
+        => RunAsync(key, address, port, command, ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "HostKeyAlgorithms=" + hostKeyAlgorithms, "-o", "LogLevel=INFO"]);
+
+    /// <summary>
     /// Every host key the guest serves to a client that asks for one of <paramref name="types"/> (ssh-keyscan, one
     /// connection per type, each insisting on its type), as <c>(type, fingerprint)</c>; types it serves no key for
     /// are missing.
     /// </summary>
-    public static async Task<IReadOnlyList<(string Type, string Fingerprint)>> ScanHostKeysAsync(string address, int port, string types = "rsa,ecdsa,ed25519")
+    public static async Task<IReadOnlyList<(string Type, string Fingerprint)>> ScanHostKeysAsync(string address, int port, string types = "rsa,dsa,ecdsa,ed25519")
     {
         var (_, output, _) = await ToolResultAsync("ssh-keyscan", ["-T", "20", "-t", types, "-p", port.ToString(CultureInfo.InvariantCulture), address], null);
         var keys = new List<(string, string)>();
