@@ -34,10 +34,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# redis-server (the Redis inventory and the ceiling), redis-tools (redis-benchmark, redis-cli): installed only if missing,
+# redis-server (the Redis inventory and the ceiling), redis-tools (redis-benchmark, redis-cli), wrk (the --wrk client): installed only if missing,
 # without starting the packaged daemon (the benchmarks start their own servers).
 . .ci/install-missing.sh
-install_missing bench redis-server redis-tools
+install_missing bench redis-server redis-tools wrk
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 projects=(src/VmPooler bench/VmPooler.LoadGen)

@@ -24,6 +24,12 @@ internal sealed record HttpPoint(
     /// <summary>Redis commands executed during the measured window, by name (Redis inventories only).</summary>
     public IReadOnlyDictionary<string, long>? RedisCalls { get; init; }
 
+    /// <summary>What drove the measured window: the .NET clients of this program, or <c>wrk</c> (<see cref="WrkLoad"/>).</summary>
+    public string Client { get; init; } = "dotnet";
+
+    /// <summary>wrk's 50th and 99th percentile over all requests (checkouts and returns together), when wrk drove it.</summary>
+    public string? WrkLatency { get; init; }
+
     /// <summary>Redis commands per second the same server executed with no clients (the manager's own background work).</summary>
     public double? RedisIdlePerSecond { get; init; }
 
@@ -65,7 +71,8 @@ internal static class HttpLoad
         int clients,
         TimeSpan warmup,
         TimeSpan duration,
-        RedisCommandStats? redisStats = null)
+        RedisCommandStats? redisStats = null,
+        string? wrkScript = null)
     {
         // Warm-up: the same loop, not measured (JIT, connections, pools settling).
         using (var warm = new CancellationTokenSource())
@@ -74,6 +81,11 @@ internal static class HttpLoad
             await Task.Delay(warmup, TimeProvider.System);
             await warm.CancelAsync();
             await Task.WhenAll(warmers);
+        }
+
+        if (wrkScript is not null)
+        {
+            return await WrkLoad.RunAsync(inventory, wrkScript, baseAddress, serverPid, pools, clients, duration, redisStats);
         }
 
         var workers = Enumerable.Range(0, clients).Select(_ => new Worker()).ToList();

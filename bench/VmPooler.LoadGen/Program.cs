@@ -7,7 +7,7 @@ using VmPooler.LoadGen;
 // with the Redis commands per pair from INFO commandstats), the Redis ceiling (redis-benchmark EVALSHA of the same
 // scripts), the refill latency (checkout -> replacement clone started and ready), and the manager at scale.
 //   dotnet VmPooler.LoadGen.dll --vmpooler src/VmPooler/bin/Release/net10.0/vmpooler.dll [--quick] [--only http,ceiling,refill,manager]
-//                               [--clients 1,8,32,128] [--inventories memory,redis,redis-api] [--duration SECONDS] [--warmup SECONDS] [--out results.md]
+//                               [--clients 1,8,32,128] [--inventories memory,redis,redis-api] [--duration SECONDS] [--warmup SECONDS] [--wrk] [--out results.md]
 //                               [--http-pools 4] [--http-pool-size 500[,50,...]] [--http-task-limit 50]
 //                               [--refill-pools 4] [--refill-size 500] [--refill-checkouts 300]
 //                               [--scale-pools 200] [--scale-size 50] [--scale-managers 1] [--scale-window SECONDS]
@@ -114,7 +114,8 @@ static async Task<List<HttpPoint>> RunHttpAsync(Settings settings, string invent
         }
 
         var point = await HttpLoad.RunAsync(
-            inventory, client, server.BaseAddress, server.Id, pools, clients, points.Count == 0 ? settings.FirstWarmup : settings.Warmup, settings.Duration, redisStats) with
+            inventory, client, server.BaseAddress, server.Id, pools, clients, points.Count == 0 ? settings.FirstWarmup : settings.Warmup, settings.Duration, redisStats,
+            settings.Wrk ? Path.GetFullPath("bench/wrk/pairs.lua") : null) with
         {
             PoolSize = size,
             RedisIdlePerSecond = idle,
@@ -147,6 +148,7 @@ internal sealed record Settings(
     IReadOnlyList<string> Inventories,
     int? DurationSeconds,
     int? WarmupSeconds,
+    bool Wrk,
     ManagerRun Scale,
     ManagerRun Refill)
 {
@@ -187,6 +189,7 @@ internal sealed record Settings(
             (Value("--inventories") ?? "memory,redis,redis-api").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Value("--duration") is { } seconds ? int.Parse(seconds, CultureInfo.InvariantCulture) : null,
             Value("--warmup") is { } warmup ? int.Parse(warmup, CultureInfo.InvariantCulture) : null,
+            args.Contains("--wrk"),
             new ManagerRun(
                 "scale",
                 Number("--scale-pools", 200),

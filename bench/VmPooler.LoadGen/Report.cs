@@ -47,9 +47,19 @@ internal static class Report
             var commands = p.RedisCalls is { } calls
                 ? string.Create(C, $"{calls.Values.Sum() / (double)Math.Max(1, p.Pairs):0.#}") + (p.RedisIdlePerSecond is { } idle ? string.Create(C, $" ({idle:0}/s)") : "")
                 : "–";
-            md.Append(C, $"| HTTP, {Describe(p.Inventory)}, {settings.HttpPools}×{p.PoolSize} | {p.Clients} | {p.PairsPerSecond:0} | {p.RequestsPerSecond:0} | ");
-            md.Append(C, $"{Latencies.Percentile(p.Checkout, 50):0.00} / {Latencies.Percentile(p.Checkout, 99):0.00} / {Latencies.Percentile(p.Checkout, 99.9):0.00} | ");
-            md.Append(C, $"{Latencies.Percentile(p.Return, 50):0.00} / {Latencies.Percentile(p.Return, 99):0.00} / {Latencies.Percentile(p.Return, 99.9):0.00} | ");
+            var client = p.Client == "wrk" ? " (wrk client)" : "";
+            md.Append(C, $"| HTTP, {Describe(p.Inventory)}, {settings.HttpPools}×{p.PoolSize}{client} | {p.Clients} | {p.PairsPerSecond:0} | {p.RequestsPerSecond:0} | ");
+            if (p.WrkLatency is { } wrkLatency)
+            {
+                // wrk reports one distribution for all requests: shown in the checkout column, the return column empty.
+                md.Append(C, $"all requests: {wrkLatency} | – | ");
+            }
+            else
+            {
+                md.Append(C, $"{Latencies.Percentile(p.Checkout, 50):0.00} / {Latencies.Percentile(p.Checkout, 99):0.00} / {Latencies.Percentile(p.Checkout, 99.9):0.00} | ");
+                md.Append(C, $"{Latencies.Percentile(p.Return, 50):0.00} / {Latencies.Percentile(p.Return, 99):0.00} / {Latencies.Percentile(p.Return, 99.9):0.00} | ");
+            }
+
             md.Append(C, $"{p.CpuMsPerCheckout:0.000} (client {p.ClientCpuMs / Math.Max(1, p.Pairs):0.000}) | {share} | {p.Empty} ({p.EmptyPercent:0.0} %) / {p.Errors} | {commands} | {p.Load} |\n");
         }
 
