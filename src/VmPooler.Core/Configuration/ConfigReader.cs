@@ -216,7 +216,7 @@ public sealed class ConfigReader
                 _ => seconds >= -maxSeconds,
             })
         {
-            // Rounded to the nearest tick, as ReadDuration does (FromSeconds of 0.1 can be a tick short).
+            // Rounded to the nearest tick, as ReadDuration does (FromSeconds truncates: 3.002 s would be a tick short).
             return TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
         }
 
