@@ -39,6 +39,10 @@ fi
 if [ ! -f /etc/libvirt/qemu.conf ]; then
   printf '# Written by vmpooler examples/libvirt-setup.sh: QEMU runs as root.\nuser = "root"\ngroup = "root"\n' > /etc/libvirt/qemu.conf
 fi
+# The QEMU driver resolves its built-in default user and group (both libvirt-qemu) before it reads qemu.conf and does
+# not start without them ("Failed to parse user 'libvirt-qemu'"): create them as libvirt-daemon-system would.
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null || useradd --system --gid libvirt-qemu --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
 mkdir -p /var/log/libvirt
 if ! virsh -c "$URI" version >/dev/null 2>&1; then
   [ -S /run/libvirt/virtlogd-sock ] && virt-admin -c virtlogd:///system version >/dev/null 2>&1 || virtlogd -d

@@ -89,18 +89,30 @@ public sealed class LibvirtDaemon
     /// Without Debian's libvirt-daemon-system there is no qemu.conf, and libvirt's built-in default (QEMU as the
     /// libvirt-qemu user) needs that user and a /dev/kvm it can open: otherwise libvirt finds KVM "no longer available"
     /// and probes QEMU's capabilities again on every define and start (minutes on a loaded machine). A missing
-    /// qemu.conf is written with QEMU running as root, as examples/libvirt-setup.sh does.
+    /// qemu.conf is written with QEMU running as root, as examples/libvirt-setup.sh does. The QEMU driver still resolves
+    /// its built-in default user and group (both libvirt-qemu) before it reads qemu.conf, and fails to start without them
+    /// ("Failed to parse user 'libvirt-qemu'"): missing ones are created as system accounts, as libvirt-daemon-system's
+    /// installation would.
     /// </summary>
-    private static Task PrepareAsync()
+    private static async Task PrepareAsync()
     {
         Directory.CreateDirectory("/var/log/libvirt");
         if (!File.Exists(QemuConf))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(QemuConf)!);
-            File.WriteAllText(QemuConf, "# Written by the vmpooler libvirt tests (see examples/libvirt-setup.sh): QEMU runs as root.\nuser = \"root\"\ngroup = \"root\"\n");
+            await File.WriteAllTextAsync(QemuConf, "# Written by the vmpooler libvirt tests (see examples/libvirt-setup.sh): QEMU runs as root.\nuser = \"root\"\ngroup = \"root\"\n");
         }
 
-        return Task.CompletedTask;
+        if ((await Commands.RunAsync("getent", "group", "libvirt-qemu")).ExitCode != 0)
+        {
+            (await Commands.RunAsync("groupadd", "--system", "libvirt-qemu")).ExitCode.ShouldBe(0, "groupadd --system libvirt-qemu");
+        }
+
+        if ((await Commands.RunAsync("getent", "passwd", "libvirt-qemu")).ExitCode != 0)
+        {
+            (await Commands.RunAsync("useradd", "--system", "--gid", "libvirt-qemu", "--no-create-home", "--home-dir", "/var/lib/libvirt", "--shell", "/usr/sbin/nologin", "libvirt-qemu"))
+                .ExitCode.ShouldBe(0, "useradd --system libvirt-qemu");
+        }
     }
 
     private static Process Start(string binary)
