@@ -169,15 +169,24 @@ public sealed class LibvirtEnvironment : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        var leaked = await DomainsAsync();
-        await RemoveLeftoversAsync();
-        var watch = Stopwatch.StartNew();
-        while (QemuProcesses().Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
+        // The daemons this fixture started are stopped whatever happens before (also when the start itself failed and
+        // libvirtd never answered): nothing the tests start outlives them.
+        IReadOnlyList<string> leaked;
+        try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
+            leaked = await DomainsAsync();
+            await RemoveLeftoversAsync();
+            var watch = Stopwatch.StartNew();
+            while (QemuProcesses().Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
+            }
+        }
+        finally
+        {
+            await Daemon.StopAsync();
         }
 
-        await Daemon.StopAsync();
         leaked.ShouldBeEmpty("every domain a test made is destroyed by the end of the suite");
     }
 
