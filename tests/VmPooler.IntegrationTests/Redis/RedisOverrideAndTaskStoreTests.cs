@@ -41,6 +41,13 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
             new RedisVmTaskQueue(await _connections.ConnectAsync(EndpointsOf(target), prefix), TimeProvider.System));
     }
 
+    /// <summary>A queue and its connection, for writing what an interrupted push or take leaves behind.</summary>
+    private async Task<(RedisConnection Connection, RedisVmTaskQueue Queue)> QueueWithItsConnectionAsync(string target)
+    {
+        var connection = await _connections.ConnectAsync(EndpointsOf(target), RedisFixtures.NewPrefix());
+        return (connection, new RedisVmTaskQueue(connection, TimeProvider.System));
+    }
+
     // ---- overrides ----
 
     [Theory]
@@ -269,18 +276,17 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
     public async Task Tasks_PushInterruptedBeforeItsAnnouncement_AreRecoveredAndTaken(string target)
     {
         // An API process died between the push onto the pool's list and the SADD that announces the pool.
-        var connection = await _connections.ConnectAsync(EndpointsOf(target), RedisFixtures.NewPrefix());
-        var (api, manager) = (new RedisVmTaskQueue(connection, TimeProvider.System), new RedisVmTaskQueue(connection, TimeProvider.System));
+        var (connection, queue) = await QueueWithItsConnectionAsync(target);
         var task = new VmTask(VmTaskKind.Snapshot, "debian", "vm-a", "s1");
-        await api.EnqueueAsync(new VmTask(VmTaskKind.Disk, "centos", "vm-c", "8"), None);
+        await queue.EnqueueAsync(new VmTask(VmTaskKind.Disk, "centos", "vm-c", "8"), None);
         await connection.Database.ListRightPushAsync(connection.Keys.PoolTasks("debian"), task.Serialize());
 
-        (await manager.DequeueAsync(Owns("debian"), 10, None)).ShouldBeEmpty("the pool is not announced");
-        (await manager.RecoverAsync(["debian", "centos", "fedora"], None).DefaultTimeout()).ShouldBe(1, "only debian was unseen");
-        (await manager.RecoverAsync(["debian", "centos", "fedora"], None)).ShouldBe(0);
+        (await queue.DequeueAsync(Owns("debian"), 10, None)).ShouldBeEmpty("the pool is not announced");
+        (await queue.RecoverAsync(["debian", "centos", "fedora"], None).DefaultTimeout()).ShouldBe(1, "only debian was unseen");
+        (await queue.RecoverAsync(["debian", "centos", "fedora"], None)).ShouldBe(0);
 
-        (await manager.DequeueAsync(Owns("debian"), 10, None)).ShouldBe([task]);
-        (await manager.DequeueAsync(Owns("centos"), 10, None)).Select(t => t.Vm).ShouldBe(["vm-c"]);
+        (await queue.DequeueAsync(Owns("debian"), 10, None)).ShouldBe([task]);
+        (await queue.DequeueAsync(Owns("centos"), 10, None)).Select(t => t.Vm).ShouldBe(["vm-c"]);
     }
 
     [Theory]
@@ -289,15 +295,14 @@ public sealed class RedisOverrideAndTaskStoreTests(RedisFixtures redis) : IAsync
     public async Task Tasks_TakeInterruptedAfterItsSrem_AreRecoveredAndTaken(string target)
     {
         // A manager died between removing the pool from the set and popping its list.
-        var connection = await _connections.ConnectAsync(EndpointsOf(target), RedisFixtures.NewPrefix());
-        var (api, manager) = (new RedisVmTaskQueue(connection, TimeProvider.System), new RedisVmTaskQueue(connection, TimeProvider.System));
+        var (connection, queue) = await QueueWithItsConnectionAsync(target);
         var task = new VmTask(VmTaskKind.Revert, "debian", "vm-a", "s1");
-        await api.EnqueueAsync(task, None);
+        await queue.EnqueueAsync(task, None);
         await connection.Database.SetRemoveAsync(connection.Keys.TaskPools, "debian");
 
-        (await manager.DequeueAsync(_ => true, 10, None)).ShouldBeEmpty();
-        (await manager.RecoverAsync(["debian"], None)).ShouldBe(1);
-        (await manager.DequeueAsync(_ => true, 10, None)).ShouldBe([task]);
+        (await queue.DequeueAsync(_ => true, 10, None)).ShouldBeEmpty();
+        (await queue.RecoverAsync(["debian"], None)).ShouldBe(1);
+        (await queue.DequeueAsync(_ => true, 10, None)).ShouldBe([task]);
     }
 
     [Theory]
