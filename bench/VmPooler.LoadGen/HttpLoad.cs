@@ -89,23 +89,14 @@ internal static class HttpLoad
         }
 
         var workers = Enumerable.Range(0, clients).Select(_ => new Worker()).ToList();
-        var serverCpu = ProcessStats.CpuMilliseconds(serverPid);
         var clientCpu = ProcessStats.CpuMilliseconds(Environment.ProcessId);
-        var load = ProcessStats.LoadAverage();
-        if (redisStats is not null)
-        {
-            await redisStats.ResetAsync();
-        }
-
-        var clock = Stopwatch.StartNew();
+        var window = await MeasuredWindow.StartAsync(serverPid, redisStats);
         using var stop = new CancellationTokenSource();
         var loops = workers.Select((w, i) => LoopAsync(client, baseAddress, pools[i % pools.Count], w, stop.Token)).ToList();
         await Task.Delay(duration, TimeProvider.System);
         await stop.CancelAsync();
         await Task.WhenAll(loops);
-        var seconds = clock.Elapsed.TotalSeconds;
-        var redisCalls = redisStats is null ? null : await redisStats.ReadAsync();
-        var serverCpuMs = ProcessStats.CpuMilliseconds(serverPid) - serverCpu;
+        var (seconds, serverCpuMs, redisCalls) = await window.EndAsync();
         var clientCpuMs = ProcessStats.CpuMilliseconds(Environment.ProcessId) - clientCpu;
 
         return new HttpPoint(
@@ -119,7 +110,7 @@ internal static class HttpLoad
             Latencies.Merge(workers.Select(w => w.Return)),
             serverCpuMs,
             clientCpuMs,
-            load)
+            window.Load)
         {
             RedisCalls = redisCalls,
         };

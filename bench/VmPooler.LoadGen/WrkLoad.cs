@@ -15,13 +15,6 @@ internal static partial class WrkLoad
     public static async Task<HttpPoint> RunAsync(
         string inventory, string script, Uri baseAddress, int serverPid, IReadOnlyList<string> pools, int clients, TimeSpan duration, RedisCommandStats? redisStats)
     {
-        var serverCpu = ProcessStats.CpuMilliseconds(serverPid);
-        var load = ProcessStats.LoadAverage();
-        if (redisStats is not null)
-        {
-            await redisStats.ResetAsync();
-        }
-
         // bash's `time` reports wrk's own CPU (user and system seconds) once it has exited.
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("-c");
@@ -38,15 +31,13 @@ internal static partial class WrkLoad
         }
 
         info.Environment["POOLS"] = string.Join(',', pools);
-        var clock = Stopwatch.StartNew();
+        var window = await MeasuredWindow.StartAsync(serverPid, redisStats);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start wrk");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        var seconds = clock.Elapsed.TotalSeconds;
+        var (seconds, serverCpuMs, redisCalls) = await window.EndAsync();
         var output = await stdout + await stderr;
-        var serverCpuMs = ProcessStats.CpuMilliseconds(serverPid) - serverCpu;
-        var redisCalls = redisStats is null ? null : await redisStats.ReadAsync();
         if (process.ExitCode != 0 || PairsLine().Match(output) is not { Success: true } counts || CpuLine().Match(output) is not { Success: true } cpu)
         {
             throw new InvalidOperationException("wrk failed (is Debian's wrk installed?):\n" + output);
@@ -65,7 +56,7 @@ internal static partial class WrkLoad
             [],
             serverCpuMs,
             clientCpuMs,
-            load)
+            window.Load)
         {
             RedisCalls = redisCalls,
             Client = "wrk",
