@@ -43,6 +43,7 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _maxForgottenPerPool;
+    private readonly HandedOutPools _handedOut = new();
 
     /// <param name="connection">The shared connection.</param>
     /// <param name="timeProvider">The clock every expiry reads.</param>
@@ -271,6 +272,11 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
                     throw new InventoryUnavailableException(NotConfirmed + "; the checkout was undone");
                 }
 
+                foreach (var t in taken)
+                {
+                    _handedOut.Add(t.Vm, t.Pool);
+                }
+
                 foreach (var pool in taken.Select(t => t.Pool).Distinct(StringComparer.Ordinal))
                 {
                     Publish(pool);
@@ -381,11 +387,38 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
     public Task<ReturnOutcome> ReturnAsync(VmRecord vm, CancellationToken cancellationToken)
         => GuardAsync(() => ReturnInPoolAsync(vm.Pool, vm.Name), cancellationToken);
 
-    private async Task<ReturnOutcome> ReturnInPoolAsync(string pool, string vm)
+    /// <summary>
+    /// One script on the VM's pool: the pool this process handed the VM out from when it did (no name → pool lookup),
+    /// else the index's. The script checks the VM is live in that pool; a name no longer there is looked up.
+    /// </summary>
+    public Task<ReturnOutcome> ReturnUnownedAsync(string vm, CancellationToken cancellationToken)
+        => GuardAsync(
+            async () =>
+            {
+                var hinted = _handedOut.PoolOf(vm);
+                if (hinted is not null && await ReturnInPoolAsync(hinted, vm, unownedOnly: true) is { Status: not ReturnStatus.UnknownVm } outcome)
+                {
+                    return outcome;
+                }
+
+                return await PoolOfAsync(vm) is { } pool && pool != hinted
+                    ? await ReturnInPoolAsync(pool, vm, unownedOnly: true)
+                    : new ReturnOutcome(ReturnStatus.UnknownVm, null);
+            },
+            cancellationToken);
+
+    private async Task<ReturnOutcome> ReturnInPoolAsync(string pool, string vm, bool unownedOnly = false)
     {
-        var outcome = (string?)await PoolScriptAsync(ReturnScript, pool, [vm]);
+        var outcome = (string?)await PoolScriptAsync(ReturnScript, pool, [vm, unownedOnly ? "1" : "0"]);
+        if (outcome != "owned")
+        {
+            _handedOut.Remove(vm);
+        }
+
         switch (outcome)
         {
+            case "owned":
+                return new ReturnOutcome(ReturnStatus.Owned, pool);
             case "returned":
                 // Not confirmed by a replica: the return may be lost in a failover; the VM is then running again until
                 // its lifetime ends (or it is returned once more), never handed out twice.

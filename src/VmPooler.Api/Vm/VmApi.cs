@@ -454,20 +454,38 @@ internal static class VmApi
     /// <summary>DELETE /vm/&lt;hostname&gt;: return a checked-out VM (404 unless it was running, spec Q1).</summary>
     public static async Task<IResult> ReturnVmAsync(string hostname, HttpContext context, ApiServices services)
     {
-        var (vm, failure) = await FindVmAsync(hostname, context, services);
-        if (vm is null)
+        if (InputValidator.Hostname(hostname) is { } error)
         {
-            return failure!;
+            return ApiResults.Error(StatusCodes.Status400BadRequest, error);
         }
 
-        // A VM checked out with a token needs a valid token to be returned, even once auth is no longer configured.
-        if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: false) is { } denied)
+        // Most VMs carry no token: they are returned in one step, without reading them first.
+        var name = InputValidator.ShortName(hostname);
+        var outcome = await services.Inventory.ReturnUnownedAsync(name, context.RequestAborted);
+        string? owner = null;
+        if (outcome.Status == ReturnStatus.UnknownVm)
         {
-            return denied;
+            return ApiResults.Fail(StatusCodes.Status404NotFound);
         }
 
-        var name = vm.Name;
-        var outcome = await services.Inventory.ReturnAsync(vm, context.RequestAborted);
+        if (outcome.Status == ReturnStatus.Owned)
+        {
+            var (vm, failure) = await FindVmAsync(hostname, context, services);
+            if (vm is null)
+            {
+                return failure!;
+            }
+
+            // A VM checked out with a token needs a valid token to be returned, even once auth is no longer configured.
+            if (await RequestAuth.AuthorizeVmChangeAsync(context, services, vm, required: false) is { } denied)
+            {
+                return denied;
+            }
+
+            owner = vm.View.OwnerUser;
+            outcome = await services.Inventory.ReturnAsync(vm, context.RequestAborted);
+        }
+
         if (outcome.Status != ReturnStatus.Returned)
         {
             services.Metrics.Delete(succeeded: false);
@@ -477,7 +495,7 @@ internal static class VmApi
         services.Metrics.Delete(succeeded: true);
         if (services.Options.Config.UsageStats)
         {
-            services.Metrics.Usage(vm.View.OwnerUser, "destroy", outcome.Pool!);
+            services.Metrics.Usage(owner, "destroy", outcome.Pool!);
         }
 
         ApiLog.Returned(services.Logger, name, outcome.Pool!);

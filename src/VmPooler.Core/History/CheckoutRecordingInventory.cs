@@ -5,8 +5,9 @@ namespace VmPooler.Core.History;
 
 /// <summary>
 /// The API's inventory, counting successful checkouts per pool into the <see cref="IHistoryStore"/> (the dashboard's
-/// "checkouts over time"). Everything else passes straight through. A history that cannot be written is logged and never
-/// fails the checkout: the VMs have been handed out already.
+/// "checkouts over time"). Everything else passes straight through. The checkout does not wait for its history: the
+/// record is sent before the answer (so a later read on the same connection sees it), and one that cannot be written
+/// is logged and never fails the checkout, whose VMs have been handed out already.
 /// </summary>
 public sealed partial class CheckoutRecordingInventory(
     IInventory inner,
@@ -22,18 +23,23 @@ public sealed partial class CheckoutRecordingInventory(
             var now = timeProvider.GetUtcNow();
             foreach (var pool in result.Allocations.GroupBy(a => a.Pool, StringComparer.Ordinal))
             {
-                try
-                {
-                    await history.RecordCheckoutsAsync(pool.Key, pool.Count(), now, CancellationToken.None);
-                }
-                catch (Exception ex)
-                {
-                    LogNotRecorded(logger, pool.Key, ex.Message);
-                }
+                _ = RecordAsync(pool.Key, pool.Count(), now);
             }
         }
 
         return result;
+    }
+
+    private async Task RecordAsync(string pool, int count, DateTimeOffset at)
+    {
+        try
+        {
+            await history.RecordCheckoutsAsync(pool, count, at, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogNotRecorded(logger, pool, ex.Message);
+        }
     }
 
     [LoggerMessage(Diagnostics.EventIds.HistoryCheckoutsNotRecorded, LogLevel.Warning, "[!] [{Pool}] checkouts not recorded in the dashboard history: {Error}")]

@@ -57,6 +57,8 @@ public abstract class DelegatingInventory(IInventory inner) : IInventory
 
     public virtual Task<ReturnOutcome> ReturnAsync(VmRecord vm, CancellationToken cancellationToken) => Inner.ReturnAsync(vm, cancellationToken);
 
+    public virtual Task<ReturnOutcome> ReturnUnownedAsync(string vm, CancellationToken cancellationToken) => Inner.ReturnUnownedAsync(vm, cancellationToken);
+
     public virtual Task<VmRecord?> GetVmAsync(string vm, CancellationToken cancellationToken) => Inner.GetVmAsync(vm, cancellationToken);
 
     public virtual Task<PoolSnapshot> GetPoolAsync(string pool, CancellationToken cancellationToken) => Inner.GetPoolAsync(pool, cancellationToken);

@@ -84,6 +84,13 @@ public interface IInventory
     /// </summary>
     Task<ReturnOutcome> ReturnAsync(VmRecord vm, CancellationToken cancellationToken) => ReturnAsync(vm.Name, cancellationToken);
 
+    /// <summary>
+    /// Returns a VM that no token owns in one step, as <see cref="ReturnAsync(string, CancellationToken)"/> does (the API's
+    /// usual return: no read of the VM first). A VM that carries a token, whatever its state, is left as it is and
+    /// answered <see cref="ReturnStatus.Owned"/>: the caller checks the request's token against it and returns it then.
+    /// </summary>
+    Task<ReturnOutcome> ReturnUnownedAsync(string vm, CancellationToken cancellationToken);
+
     /// <summary>A VM's metadata and state, or null when unknown.</summary>
     Task<VmRecord?> GetVmAsync(string vm, CancellationToken cancellationToken);
 
@@ -207,6 +214,9 @@ public enum ReturnStatus
     UnknownVm,
     NotRunning,
     Returned,
+
+    /// <summary>Not returned: a token owns the VM (<see cref="IInventory.ReturnUnownedAsync"/>).</summary>
+    Owned,
 }
 
 /// <summary>The outcome of <see cref="IInventory.ReturnAsync"/>, with the VM's pool when known.</summary>

@@ -246,7 +246,11 @@ public sealed class MemoryInventory : IInventory
         return Task.FromResult(new CheckoutResult([.. taken.Select(t => t.Allocation)], null));
     }
 
-    public Task<ReturnOutcome> ReturnAsync(string vm, CancellationToken cancellationToken)
+    public Task<ReturnOutcome> ReturnAsync(string vm, CancellationToken cancellationToken) => ReturnAsync(vm, unownedOnly: false);
+
+    public Task<ReturnOutcome> ReturnUnownedAsync(string vm, CancellationToken cancellationToken) => ReturnAsync(vm, unownedOnly: true);
+
+    private Task<ReturnOutcome> ReturnAsync(string vm, bool unownedOnly)
     {
         ReturnOutcome outcome;
         lock (_gate)
@@ -254,6 +258,10 @@ public sealed class MemoryInventory : IInventory
             if (!TryGetLive(vm, out var entry))
             {
                 outcome = new(ReturnStatus.UnknownVm, null);
+            }
+            else if (unownedOnly && entry.Fields.ContainsKey(VmFields.Token))
+            {
+                outcome = new(ReturnStatus.Owned, entry.Pool);
             }
             else if (entry.State != VmState.Running)
             {

@@ -790,6 +790,63 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         (await CountsAsync(inventory, PoolA)).ShouldBe(new PoolCounts(0, 0, 0, 0));
     }
 
+    [Fact]
+    public async Task ReturnUnownedAsync_RunningVmWithoutToken_Completed()
+    {
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1");
+        await CheckoutOneAsync(inventory, PoolA);
+
+        var outcome = await inventory.ReturnUnownedAsync("vm1", None);
+
+        outcome.ShouldBe(new ReturnOutcome(ReturnStatus.Returned, PoolA));
+        (await StateOfAsync(inventory, "vm1")).ShouldBe(VmState.Completed);
+        (await CountsAsync(inventory, PoolA)).ShouldBe(new PoolCounts(0, 0, 0, 1));
+    }
+
+    [Fact]
+    public async Task ReturnUnownedAsync_VmCheckedOutWithToken_OwnedAndUnchanged()
+    {
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1");
+        var context = new CheckoutContext(Time.GetUtcNow()) { Token = "token-hash", User = "alice" };
+        (await inventory.CheckoutAsync([Item(PoolA)], context, None)).Succeeded.ShouldBeTrue();
+
+        var outcome = await inventory.ReturnUnownedAsync("vm1", None);
+
+        outcome.ShouldBe(new ReturnOutcome(ReturnStatus.Owned, PoolA));
+        (await StateOfAsync(inventory, "vm1")).ShouldBe(VmState.Running);
+        (await inventory.ReturnAsync("vm1", None)).ShouldBe(new ReturnOutcome(ReturnStatus.Returned, PoolA));
+    }
+
+    [Fact]
+    public async Task ReturnUnownedAsync_ReadyOrUnknownVm_NotReturned()
+    {
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1");
+
+        (await inventory.ReturnUnownedAsync("vm1", None)).ShouldBe(new ReturnOutcome(ReturnStatus.NotRunning, PoolA));
+        (await inventory.ReturnUnownedAsync("ghost", None)).ShouldBe(new ReturnOutcome(ReturnStatus.UnknownVm, null));
+        (await StateOfAsync(inventory, "vm1")).ShouldBe(VmState.Ready);
+    }
+
+    [Fact]
+    public async Task ReturnUnownedAsync_NameHandedOutFromOnePoolThenReusedInAnother_ReturnedFromTheOther()
+    {
+        // The inventory may remember which pool it handed a name out from; the name must still be found where it is now.
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1");
+        await CheckoutOneAsync(inventory, PoolA);
+        (await inventory.ForgetAsync(PoolA, "vm1", VmState.Running, keepMetadataFor: null, cancellationToken: None)).ShouldBeTrue();
+        await AddRunningAsync(inventory, PoolB, "vm1");
+
+        var outcome = await inventory.ReturnUnownedAsync("vm1", None);
+
+        outcome.ShouldBe(new ReturnOutcome(ReturnStatus.Returned, PoolB));
+        (await CountsAsync(inventory, PoolB)).ShouldBe(new PoolCounts(0, 0, 0, 1));
+        (await CountsAsync(inventory, PoolA)).ShouldBe(new PoolCounts(0, 0, 0, 0));
+    }
+
     // ---- Snapshots and counts ----
 
     [Fact]
