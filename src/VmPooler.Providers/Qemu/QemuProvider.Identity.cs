@@ -41,10 +41,10 @@ public sealed partial class QemuProvider
     /// </summary>
     private const string QuietConsole = "stty -echo";
 
-    /// <summary>Renames the guest, sets its clock, stirs its entropy, installs its own host key and starts sshd with it; returns the key's fingerprint.</summary>
+    /// <summary>Renames the guest, sets its clock, stirs its entropy, installs its own host key (one made ahead, used once) and starts sshd with it; returns the key's fingerprint.</summary>
     private async Task<string> GiveIdentityAsync(VmFiles files, string vmName, CancellationToken cancellationToken)
     {
-        var key = await DropbearHostKey.GenerateAsync(_options.DropbearKeyBinary, files.Directory, StartTimeout, _time, cancellationToken);
+        var key = await _hostKeys.TakeAsync(cancellationToken);
         var epoch = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var entropy = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64));
 
