@@ -425,7 +425,7 @@ public sealed partial class QemuProvider : IVmProvider
                 // own host key through it.
                 await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
                 await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
-                fingerprint = (await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, cancellationToken)).Fingerprint;
+                fingerprint = (await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, agentWaiting: false, cancellationToken)).Fingerprint;
             }
             else
             {
