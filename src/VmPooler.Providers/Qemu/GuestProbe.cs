@@ -45,6 +45,49 @@ internal static class GuestProbe
     }
 
     /// <summary>
+    /// Sends <paramref name="line"/> to the guest's serial console and returns the rest of the first line the guest
+    /// prints that starts with <paramref name="answerPrefix"/> (for a program reading the console, not the shell).
+    /// </summary>
+    public static async Task<string> ExchangeOnConsoleAsync(string serialSocket, string line, string answerPrefix, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var limit = new TimeLimit(timeout, time, cancellationToken);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(serialSocket), limit.Token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(line + "\n"), SocketFlags.None, limit.Token);
+            var seen = new StringBuilder();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var text = seen.ToString();
+                var at = text.IndexOf(answerPrefix, StringComparison.Ordinal);
+                var end = at < 0 ? -1 : text.IndexOf('\n', at);
+                if (end >= 0)
+                {
+                    return text[(at + answerPrefix.Length)..end].TrimEnd('\r');
+                }
+
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
+                if (n == 0)
+                {
+                    throw new InvalidOperationException("the serial console closed");
+                }
+
+                seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                if (seen.Length > 65536)
+                {
+                    seen.Remove(0, seen.Length - 1024);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the guest's serial console did not answer within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    /// <summary>
     /// Runs shell commands on the guest's serial console (a root shell on ttyS0), waits until they finished and returns
     /// what they printed. The output is framed by markers computed by the shell, so the echo of the command line itself
     /// does not match them. <paramref name="after"/> runs after the end marker, so nobody waits for it.

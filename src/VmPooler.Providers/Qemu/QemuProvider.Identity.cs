@@ -41,10 +41,53 @@ public sealed partial class QemuProvider
     /// </summary>
     private const string QuietConsole = "stty -echo";
 
-    /// <summary>Renames the guest, sets its clock, stirs its entropy, installs its own host key and starts sshd with it; returns the key's fingerprint.</summary>
-    private async Task<string> GiveIdentityAsync(VmFiles files, string vmName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The identity agent of guest/build-guest.sh (a static program): started on the golden VM's console just before it
+    /// is saved, it waits there in every clone for one request line and answers with <see cref="AgentAnswer"/>. For
+    /// tests, a path the guest does not have acts as a guest of an earlier build.
+    /// </summary>
+    internal string IdentityAgent { get; set; } = "/usr/sbin/vmpooler-identity";
+
+    /// <summary>What the identity agent prints first (waiting) and before its answer to a request.</summary>
+    private const string AgentAnswer = "VMPOOLER-IDENTITY ";
+
+    /// <summary>
+    /// Renames the guest, sets its clock, stirs its entropy and installs its own host key (one made ahead, used once);
+    /// returns the key's fingerprint. <paramref name="agentWaiting"/>: the guest's identity agent waits on the console
+    /// (a clone of a golden VM saved so), else a shell line does the same.
+    /// </summary>
+    internal async Task<string> GiveIdentityAsync(VmFiles files, string vmName, bool agentWaiting, CancellationToken cancellationToken)
     {
-        var key = await DropbearHostKey.GenerateAsync(_options.DropbearKeyBinary, files.Directory, StartTimeout, _time, cancellationToken);
+        var key = await _hostKeys.TakeAsync(cancellationToken);
+        var answer = agentWaiting
+            ? await GiveIdentityToAgentAsync(files, vmName, key, cancellationToken)
+            : await GiveIdentityThroughShellAsync(files, vmName, key, cancellationToken);
+        if (!answer.Contains(Convert.ToHexStringLower(SHA256.HashData(key.File)), StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"the guest did not install its own SSH host key: {(answer.Length > 200 ? answer[..200] : answer)}");
+        }
+
+        return key.Fingerprint;
+    }
+
+    /// <summary>
+    /// One request line to the waiting agent (hostname, time in ms, 64 bytes of host entropy, the key file, all but the
+    /// name in hex): it does each step with a system call, reads the key file back and answers its SHA-256, then turns
+    /// the console's echo back on and exits (the console is the root shell again). The request carries a nonce that the
+    /// answer repeats, so nothing printed earlier can pass for it.
+    /// </summary>
+    private async Task<string> GiveIdentityToAgentAsync(VmFiles files, string vmName, DropbearHostKey key, CancellationToken cancellationToken)
+    {
+        var nonce = Guid.NewGuid().ToString("N")[..10];
+        var request = $"{AgentAnswer}{nonce} {vmName} {_time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)} "
+            + $"{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64))} {Convert.ToHexStringLower(key.File)}";
+        var answer = await GuestProbe.ExchangeOnConsoleAsync(files.Serial, request, AgentAnswer + nonce + " ", _options.BootTimeout, _time, cancellationToken);
+        return answer.StartsWith("ok ", StringComparison.Ordinal) ? answer : throw new InvalidOperationException($"the guest's identity agent failed: {answer}");
+    }
+
+    /// <summary>The identity as one shell line on the console, for guests without the agent (or not saved with it waiting).</summary>
+    private async Task<string> GiveIdentityThroughShellAsync(VmFiles files, string vmName, DropbearHostKey key, CancellationToken cancellationToken)
+    {
         var epoch = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var entropy = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64));
 
@@ -56,13 +99,7 @@ public sealed partial class QemuProvider
         var commands = $"echo {vmName} > /proc/sys/kernel/hostname; echo {vmName} > /etc/hostname; date -s @{epoch} >/dev/null; echo {entropy} > /dev/urandom; "
             + $"umask 077; printf '{OctalEscaped(key.File)}' > {GuestHostKey} && sha256sum {GuestHostKey}; umask 022; "
             + $"if read p 2>/dev/null < {GuestSshdPid}; then kill $p; elif [ ! -L {GuestHostKey} ]; then killall dropbear 2>/dev/null; fi";
-        var output = await GuestProbe.RunOnConsoleAsync(files.Serial, commands, _options.BootTimeout, _time, cancellationToken, after: "stty echo");
-        if (!output.Contains(Convert.ToHexStringLower(SHA256.HashData(key.File)), StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"the guest did not install its own SSH host key: {(output.Length > 200 ? output[..200] : output)}");
-        }
-
-        return key.Fingerprint;
+        return await GuestProbe.RunOnConsoleAsync(files.Serial, commands, _options.BootTimeout, _time, cancellationToken, after: "stty echo");
     }
 
     /// <summary>
@@ -72,14 +109,14 @@ public sealed partial class QemuProvider
     /// how long the identity took and how long until both were done.
     /// </summary>
     private async Task<(string Fingerprint, TimeSpan Identity, TimeSpan Ssh)> GiveIdentityAndAwaitSshAsync(
-        VmFiles files, string vmName, string address, int port, CancellationToken cancellationToken)
+        VmFiles files, string vmName, string address, int port, bool agentWaiting, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         using var stopProbing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ssh = WaitForSshAsync(files, address, port, _options.BootTimeout, stopProbing.Token);
         try
         {
-            var fingerprint = await GiveIdentityAsync(files, vmName, cancellationToken);
+            var fingerprint = await GiveIdentityAsync(files, vmName, agentWaiting, cancellationToken);
             var identity = _time.GetElapsedTime(started);
             await ssh;
             return (fingerprint, identity, _time.GetElapsedTime(started));
@@ -130,10 +167,12 @@ public sealed partial class QemuProvider
     /// Makes the golden VM ready to be saved: its console quiet (clones inherit that), no host key in it, and its sshd
     /// unable to serve any key until it is given one: either listening already, with a read-only key directory and a
     /// dropbear that offers no host key type but ed25519 (guest/build-guest.sh now: a clone only needs its key file),
-    /// or waiting on a sleep for its key (an earlier build: a clone starts sshd). False when the guest could serve a
-    /// key of its image or one it makes itself, or offers host key types the host makes no key for.
+    /// or waiting on a sleep for its key (an earlier build: a clone starts sshd). ServesOnlyGivenKey is false when the
+    /// guest could serve a key of its image or one it makes itself, or offers host key types the host makes no key for.
+    /// A guest of the first shape that has the identity agent gets it started last, waiting on the console
+    /// (AgentWaiting), so its clones take their identity in one read.
     /// </summary>
-    private async Task<bool> PrepareGoldenAsync(VmFiles files, CancellationToken cancellationToken)
+    private async Task<(bool ServesOnlyGivenKey, bool AgentWaiting)> PrepareGoldenAsync(VmFiles files, CancellationToken cancellationToken)
     {
         await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
 
@@ -146,13 +185,22 @@ public sealed partial class QemuProvider
                 + $"[ -e {GuestHostKey} ] && echo has-key; {SshdListening} && echo sshd-listening; "
                 + $"[ -L {GuestHostKey} ] && ! ( : > {Probe} ) 2>/dev/null && echo key-dir-read-only; rm -f {Probe} 2>/dev/null; "
                 + $"for p in $(pidof dropbear); do grep -qE '{OtherHostKeyTypes}' /proc/$p/exe && echo other-key-types; done; "
-                + $"cat /proc/$(cat {GuestSshdPid} 2>/dev/null)/comm 2>/dev/null",
+                + $"[ -x {IdentityAgent} ] && echo identity-agent; cat /proc/$(cat {GuestSshdPid} 2>/dev/null)/comm 2>/dev/null",
             _options.BootTimeout,
             _time,
             cancellationToken);
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
         var listensWithoutKeys = lines.Contains("sshd-listening") && lines.Contains("key-dir-read-only") && !lines.Contains("other-key-types");
-        return !lines.Contains("has-key") && (listensWithoutKeys || lines.Contains("sleep"));
+        var servesOnlyGivenKey = !lines.Contains("has-key") && (listensWithoutKeys || lines.Contains("sleep"));
+        if (!servesOnlyGivenKey || !listensWithoutKeys || !lines.Contains("identity-agent"))
+        {
+            return (servesOnlyGivenKey, false);
+        }
+
+        // The last thing on the console before the save: the agent says it waits, then reads (what a clone sends
+        // before its read is buffered by the tty).
+        await GuestProbe.ExchangeOnConsoleAsync(files.Serial, IdentityAgent, AgentAnswer + "waiting", _options.BootTimeout, _time, cancellationToken);
+        return (true, true);
     }
 
     /// <summary><paramref name="bytes"/> as octal escapes for the shell's <c>printf</c> (any byte, NUL included, and nothing the shell or the tty interprets).</summary>

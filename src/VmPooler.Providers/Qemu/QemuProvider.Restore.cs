@@ -96,7 +96,7 @@ public sealed partial class QemuProvider
                 throw new InvalidOperationException($"the clone maps the golden RAM file {(mode is null ? "not at all" : "shared")}, not privately");
             }
 
-            return await FinishRestoreAsync(pool, files, vmName, address, port, "shared-state", started, cancellationToken);
+            return await FinishRestoreAsync(pool, files, vmName, address, port, "shared-state", saved.HasIdentityAgent, started, cancellationToken);
         }
         finally
         {
@@ -113,7 +113,7 @@ public sealed partial class QemuProvider
             var started = _time.GetTimestamp();
             var start = new QemuStart(Incoming: $"exec:cat '{saved.State}'");
             var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, SavedState.GoldenHostname, start, cancellationToken);
-            return await FinishRestoreAsync(pool, files, vmName, address, port, "copied-state", started, cancellationToken);
+            return await FinishRestoreAsync(pool, files, vmName, address, port, "copied-state", saved.HasIdentityAgent, started, cancellationToken);
         }
         finally
         {
@@ -122,13 +122,14 @@ public sealed partial class QemuProvider
     }
 
     /// <summary>Waits for the restored clone to run, gives it its own identity, waits for its SSH and records it.</summary>
-    private async Task<VmRecord> FinishRestoreAsync(PoolOptions pool, VmFiles files, string vmName, string address, int port, string bootedFrom, long started, CancellationToken cancellationToken)
+    private async Task<VmRecord> FinishRestoreAsync(
+        PoolOptions pool, VmFiles files, string vmName, string address, int port, string bootedFrom, bool agentWaiting, long started, CancellationToken cancellationToken)
     {
         // A loaded host slows every step; boot_timeout bounds each (as it bounds a cold boot), not a fixed few seconds.
         await WaitForRunningAsync(files, _options.BootTimeout, cancellationToken);
         var running = _time.GetElapsedTime(started);
         await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
-        var (fingerprint, identity, ssh) = await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, cancellationToken);
+        var (fingerprint, identity, ssh) = await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, agentWaiting, cancellationToken);
         QemuLog.RestorePhases(_logger, pool.Name, vmName, (long)running.TotalMilliseconds, (long)identity.TotalMilliseconds, (long)ssh.TotalMilliseconds);
         var record = new VmRecord(vmName, pool.Name, pool.Template, address, port, _time.GetUtcNow(), vmName, bootedFrom, fingerprint);
         WriteRecord(files, record);

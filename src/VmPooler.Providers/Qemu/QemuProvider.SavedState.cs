@@ -32,6 +32,14 @@ internal sealed record SavedState(string Key, string Directory)
     /// (every overlay on one disk is the same file), instead of a <c>qemu-img create</c> of its own.
     /// </summary>
     public string Overlay => Path.Combine(Directory, "overlay.qcow2");
+
+    /// <summary>
+    /// Present when the golden VM was saved with the guest's identity agent waiting on its console (guest/build-guest.sh),
+    /// so its clones get their identity from it; absent (a guest without it, or a state saved before it): over a shell line.
+    /// </summary>
+    public string IdentityAgent => Path.Combine(Directory, "identity-agent");
+
+    public bool HasIdentityAgent => File.Exists(IdentityAgent);
 }
 
 /// <summary>
@@ -184,9 +192,15 @@ public sealed partial class QemuProvider
         await StartQemuAsync("saved-state", pool, building, "golden", SavedState.GoldenHostname, start, cancellationToken);
 
         // Clones get their identity through the serial console, so it must answer; the guest has no SSH until then.
-        if (!await PrepareGoldenAsync(building, cancellationToken))
+        var (servesOnlyGivenKey, agentWaiting) = await PrepareGoldenAsync(building, cancellationToken);
+        if (!servesOnlyGivenKey)
         {
             QemuLog.GoldenServesImageKey(_logger, Path.GetFileName(building.Directory), pool.Template!.BaseImage);
+        }
+
+        if (agentWaiting)
+        {
+            await File.WriteAllTextAsync(saved.IdentityAgent, IdentityAgent + "\n", cancellationToken);
         }
 
         bool shared;
@@ -317,7 +331,8 @@ public sealed partial class QemuProvider
     private string StateKey(QemuPoolOptions pool)
     {
         var template = pool.Template!;
-        var text = new StringBuilder("v2");
+        // v3: golden VMs saved with the identity agent waiting on the console (a provider before it would send it a shell line)
+        var text = new StringBuilder("v3");
         foreach (var file in new[] { template.BaseImage, template.Kernel, template.Initrd, ExecutableLookup.Find(_options.QemuBinary) })
         {
             if (file is null)

@@ -39,6 +39,7 @@ public sealed partial class QemuProvider : IVmProvider
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _vmLocks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _creating = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _reservedEndpoints = new(StringComparer.Ordinal);
+    private readonly HostKeyPool _hostKeys;
 
     public QemuProvider(string name, QemuProviderOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
@@ -48,6 +49,11 @@ public sealed partial class QemuProvider : IVmProvider
         _logger = logger ?? NullLogger.Instance;
         _bootSlots = new SemaphoreSlim(options.MaxConcurrentBoots, options.MaxConcurrentBoots);
         _restoreSlots = new SemaphoreSlim(options.MaxConcurrentRestores, options.MaxConcurrentRestores);
+
+        // As many keys ahead as clones can restore at once; dropbearkey writes each into run_dir for a moment.
+        _hostKeys = new HostKeyPool(
+            ct => DropbearHostKey.GenerateAsync(options.DropbearKeyBinary, Directory.CreateDirectory(options.RunDir).FullName, StartTimeout, timeProvider, ct),
+            options.MaxConcurrentRestores);
     }
 
     public string Name { get; }
@@ -120,6 +126,7 @@ public sealed partial class QemuProvider : IVmProvider
         }
 
         _creating[files.Directory] = 0;
+        _hostKeys.Refill();
         var vmLock = LockOf(files.Directory);
 
         // The directory is new, so nobody else holds its lock: this wait never blocks, and the cleanup below always runs.
@@ -418,7 +425,7 @@ public sealed partial class QemuProvider : IVmProvider
                 // own host key through it.
                 await WaitForConsoleAsync(files, _options.BootTimeout, cancellationToken);
                 await (BeforeIdentity?.Invoke(address, port) ?? Task.CompletedTask);
-                fingerprint = (await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, cancellationToken)).Fingerprint;
+                fingerprint = (await GiveIdentityAndAwaitSshAsync(files, vmName, address, port, agentWaiting: false, cancellationToken)).Fingerprint;
             }
             else
             {
@@ -487,6 +494,9 @@ public sealed partial class QemuProvider : IVmProvider
 
     /// <summary>For tests: called with a VM's SSH forward once it runs but before it has its identity (its own host key).</summary>
     internal Func<string, int, Task>? BeforeIdentity { get; set; }
+
+    /// <summary>For tests: the refill of the host keys made ahead (completed when none runs).</summary>
+    internal Task HostKeysFilling => _hostKeys.Filling;
 
     /// <summary>An SSH forward no other VM uses: a free port on 127.0.0.1, or a free 127.0.0.N with port 22.</summary>
     private (string Address, int Port) PickEndpoint()

@@ -60,7 +60,7 @@ public class QemuProviderTests(QemuEnvironment environment, ITestOutputHelper ou
         var first = await _provider.CreateVmAsync(pool, "warm-a", CancellationToken.None).DefaultTimeout(CallTimeout);
         var second = await _provider.CreateVmAsync(pool, "warm-b", CancellationToken.None).DefaultTimeout(CallTimeout);
 
-        (await Ssh.OutputAsync(environment.Key, first.Ip!, first.SshPort!.Value, "hostname")).ShouldBe("warm-a");
+        (await Ssh.OutputAsync(environment.Key, first.Ip!, first.SshPort!.Value, "hostname; cat /etc/hostname")).ShouldBe("warm-a\nwarm-a");
         (await Ssh.OutputAsync(environment.Key, second.Ip!, second.SshPort!.Value, "hostname")).ShouldBe("warm-b");
         var guestClock = long.Parse(await Ssh.OutputAsync(environment.Key, second.Ip!, second.SshPort.Value, "date +%s"), System.Globalization.CultureInfo.InvariantCulture);
         Math.Abs(guestClock - TimeProvider.System.GetUtcNow().ToUnixTimeSeconds()).ShouldBeLessThan(30, "the restored clock is set to now");

@@ -55,10 +55,13 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         beforeIdentity.ShouldAllBe(seen => seen.Keys.Count == 0, "no host key before the clone's own");
         foreach (var vm in new[] { "sh-a", "sh-b" })
         {
-            // The identity line carries the private key: the console does not echo it into the log QEMU keeps.
+            // The identity request carries the private key: the console does not echo it into the log QEMU keeps. The
+            // golden VM was saved with the guest's identity agent waiting on the console: it answered, with no shell line.
             var console = await File.ReadAllTextAsync(Path.Combine(_runDir, "shared", vm, "console.log"));
             console.ShouldNotContain("printf", customMessage: "the private host key must not reach console.log");
             console.ShouldNotContain("\\0");
+            console.ShouldNotContain($" {vm} ", customMessage: "the agent's request (name, clock, entropy, key) must not reach console.log");
+            console.ShouldMatch(@"VMPOOLER-IDENTITY [0-9a-f]{10} ok [0-9a-f]{64}");
         }
 
         // Both map the same golden RAM file, privately (copy-on-write), and the file is read-only.
@@ -185,6 +188,29 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         _log.Messages(4109)[1].ShouldContain("is writable");
         var vm = await provider.GetVmAsync(pool, "fb-writable", CancellationToken.None).DefaultTimeout();
         (await Ssh.OutputAsync(environment.Key, vm!.Ip!, vm.SshPort!.Value, "hostname")).ShouldBe("fb-writable");
+    }
+
+    [Fact]
+    public async Task GuestWithoutTheIdentityAgent_ClonesGetTheirIdentityThroughTheShell()
+    {
+        // Its own saved states: a golden VM saved without the agent waiting (as a guest of an earlier build is).
+        var stateDir = environment.NewRunDirectory("noagent");
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir }, TimeProvider.System, _log)
+        {
+            IdentityAgent = "/usr/sbin/no-such-agent",
+        };
+        var pool = environment.Pool("noagent");
+        _created.Add((provider, pool));
+
+        var vm = await provider.CreateVmAsync(pool, "na-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        Directory.EnumerateFiles(stateDir, "identity-agent", SearchOption.AllDirectories).ShouldBeEmpty();
+        BootedFrom("noagent", "na-a").ShouldBe("shared-state");
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "hostname; cat /etc/hostname")).ShouldBe("na-a\nna-a");
+        vm.HostKeyFingerprint.ShouldBe((await Ssh.ScanHostKeyAsync(vm.Ip!, vm.SshPort.Value)).Fingerprint);
+        var console = await File.ReadAllTextAsync(Path.Combine(_runDir, "noagent", "na-a", "console.log"));
+        console.ShouldNotContain("VMPOOLER-IDENTITY");
+        console.ShouldNotContain("printf", customMessage: "the private host key must not reach console.log");
     }
 
     [Fact]
