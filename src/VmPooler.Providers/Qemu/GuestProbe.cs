@@ -48,66 +48,65 @@ internal static class GuestProbe
     /// Sends <paramref name="line"/> to the guest's serial console and returns the rest of the first line the guest
     /// prints that starts with <paramref name="answerPrefix"/> (for a program reading the console, not the shell).
     /// </summary>
-    public static async Task<string> ExchangeOnConsoleAsync(string serialSocket, string line, string answerPrefix, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        using var limit = new TimeLimit(timeout, time, cancellationToken);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(serialSocket), limit.Token);
-            await socket.SendAsync(Encoding.ASCII.GetBytes(line + "\n"), SocketFlags.None, limit.Token);
-            var seen = new StringBuilder();
-            var buffer = new byte[4096];
-            while (true)
+    public static Task<string> ExchangeOnConsoleAsync(string serialSocket, string line, string answerPrefix, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        => ConverseAsync(
+            serialSocket,
+            line + "\n",
+            text =>
             {
-                var text = seen.ToString();
                 var at = text.IndexOf(answerPrefix, StringComparison.Ordinal);
                 var end = at < 0 ? -1 : text.IndexOf('\n', at);
-                if (end >= 0)
-                {
-                    return text[(at + answerPrefix.Length)..end].TrimEnd('\r');
-                }
-
-                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
-                if (n == 0)
-                {
-                    throw new InvalidOperationException("the serial console closed");
-                }
-
-                seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                if (seen.Length > 65536)
-                {
-                    seen.Remove(0, seen.Length - 1024);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"the guest's serial console did not answer within {timeout.TotalSeconds:0.#} s");
-        }
-    }
+                return end < 0 ? null : text[(at + answerPrefix.Length)..end].TrimEnd('\r');
+            },
+            timeout,
+            time,
+            cancellationToken);
 
     /// <summary>
     /// Runs shell commands on the guest's serial console (a root shell on ttyS0), waits until they finished and returns
     /// what they printed. The output is framed by markers computed by the shell, so the echo of the command line itself
     /// does not match them. <paramref name="after"/> runs after the end marker, so nobody waits for it.
     /// </summary>
-    public static async Task<string> RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, string? after = null)
+    public static Task<string> RunOnConsoleAsync(string serialSocket, string commands, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, string? after = null)
     {
         var nonce = Guid.NewGuid().ToString("N")[..10];
         var begin = $"VMP42B{nonce}";
         var end = $"VMP42E{nonce}";
+        return ConverseAsync(
+            serialSocket,
+            $"\necho VMP$((6*7))B{nonce}; {commands}; echo VMP$((6*7))E{nonce}{(after is null ? "" : "; " + after)}\n",
+            text =>
+            {
+                var done = text.IndexOf(end, StringComparison.Ordinal);
+                if (done < 0)
+                {
+                    return null;
+                }
+
+                var from = text.IndexOf(begin, 0, done, StringComparison.Ordinal);
+                return from < 0 ? "" : text[(from + begin.Length)..done].Replace("\r", "", StringComparison.Ordinal).Trim();
+            },
+            timeout,
+            time,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to the serial console, sends <paramref name="send"/> and reads what the guest prints until
+    /// <paramref name="answer"/> finds what it waits for in it (non-null).
+    /// </summary>
+    private static async Task<string> ConverseAsync(string serialSocket, string send, Func<string, string?> answer, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
         using var limit = new TimeLimit(timeout, time, cancellationToken);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(serialSocket), limit.Token);
-            var line = $"\necho VMP$((6*7))B{nonce}; {commands}; echo VMP$((6*7))E{nonce}{(after is null ? "" : "; " + after)}\n";
-            await socket.SendAsync(Encoding.ASCII.GetBytes(line), SocketFlags.None, limit.Token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(send), SocketFlags.None, limit.Token);
             var seen = new StringBuilder();
             var buffer = new byte[4096];
-            int done;
-            while ((done = seen.ToString().IndexOf(end, StringComparison.Ordinal)) < 0)
+            string? found;
+            while ((found = answer(seen.ToString())) is null)
             {
                 var n = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
                 if (n == 0)
@@ -122,9 +121,7 @@ internal static class GuestProbe
                 }
             }
 
-            var text = seen.ToString(0, done);
-            var from = text.IndexOf(begin, StringComparison.Ordinal);
-            return from < 0 ? "" : text[(from + begin.Length)..].Replace("\r", "", StringComparison.Ordinal).Trim();
+            return found;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
