@@ -7,7 +7,7 @@ using VmPooler.QemuBench;
 
 // Clone → SSH-ready and idle cost of qemu clones, copy vs shared restores side by side, through the real provider.
 //   dotnet run -c Release --project bench/VmPooler.QemuBench -- --guest DIR [--modes copy,shared] [--serial 10]
-//       [--burst 40] [--idle 20] [--memory 192] [--tb-size 16] [--capacity 0] [--floor-mib 4096] [--out FILE] [--verbose]
+//       [--burst 40] [--idle 20] [--memory 192] [--tb-size 16] [--append 'KERNEL ARGS'] [--capacity 0] [--floor-mib 4096] [--out FILE] [--verbose]
 //       [--states DIR]  (saved states kept there across runs; default: inside the run directory, removed after)
 // DIR is a guest from guest/build-guest.sh; --modes none skips the timing runs. --capacity N grows a shared pool towards N VMs (stopping while the machine
 // still has --floor-mib available), checks that every VM answers SSH and measures them idle; every VM is destroyed after.
@@ -32,7 +32,13 @@ PoolOptions Pool(string mode) => new()
     Name = mode,
     Template = guest,
     Provider = "qemu",
-    Settings = new Dictionary<string, object?> { ["memory"] = Get("memory", "192"), ["saved_state"] = mode, ["tcg_tb_size"] = Get("tb-size", "16") },
+    Settings = new Dictionary<string, object?>
+    {
+        ["memory"] = Get("memory", "192"),
+        ["saved_state"] = mode,
+        ["tcg_tb_size"] = Get("tb-size", "16"),
+        ["kernel_append"] = Get("append", ""),
+    },
 };
 
 await log.WriteLineAsync($"qemu bench: guest {guest}, run dir {root}, load {VmStats.LoadAverage()}, {VmStats.AvailableMiB()} MiB available, {Environment.ProcessorCount} cores");
