@@ -36,6 +36,39 @@ internal sealed record DropbearHostKey(byte[] File, string Fingerprint)
         }
     }
 
+    /// <summary>
+    /// Removes the key files that a process killed while <see cref="GenerateAsync"/> ran left in
+    /// <paramref name="directory"/> (private keys never used: a key's file is removed once read back). Only files last
+    /// written more than <paramref name="age"/> before <paramref name="now"/>, so another process's key in the making is
+    /// left alone. Returns how many were removed.
+    /// </summary>
+    public static int RemoveLeftovers(string directory, TimeSpan age, DateTimeOffset now)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles(directory, "hostkey-*.tmp"))
+            {
+                if (now.UtcDateTime - System.IO.File.GetLastWriteTimeUtc(path) > age)
+                {
+                    System.IO.File.Delete(path);
+                    removed++;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A directory or file not ours to read or remove: the next start tries again (the start goes on).
+        }
+
+        return removed;
+    }
+
     /// <summary>Reads a dropbear ed25519 key file; throws <see cref="FormatException"/> when it is not one.</summary>
     public static DropbearHostKey Parse(byte[] file)
     {

@@ -50,7 +50,9 @@ public sealed partial class QemuProvider : IVmProvider
         _bootSlots = new SemaphoreSlim(options.MaxConcurrentBoots, options.MaxConcurrentBoots);
         _restoreSlots = new SemaphoreSlim(options.MaxConcurrentRestores, options.MaxConcurrentRestores);
 
-        // As many keys ahead as clones can restore at once; dropbearkey writes each into run_dir for a moment.
+        // As many keys ahead as clones can restore at once; dropbearkey writes each into run_dir for a moment (what a
+        // killed process left there is removed at start; a key takes milliseconds, so ten minutes spares any in the making).
+        DropbearHostKey.RemoveLeftovers(options.RunDir, TimeSpan.FromMinutes(10), timeProvider.GetUtcNow());
         _hostKeys = new HostKeyPool(
             ct => DropbearHostKey.GenerateAsync(options.DropbearKeyBinary, Directory.CreateDirectory(options.RunDir).FullName, StartTimeout, timeProvider, ct),
             options.MaxConcurrentRestores);

@@ -66,4 +66,35 @@ public class HostKeyPoolTests
         pool.Count.ShouldBe(0);
         (await Should.ThrowAsync<InvalidOperationException>(() => pool.TakeAsync(CancellationToken.None))).Message.ShouldContain("dropbearkey");
     }
+
+    [Fact]
+    public void RemoveLeftovers_RemovesOnlyOldKeyFiles()
+    {
+        var directory = Directory.CreateTempSubdirectory("vmpooler-hostkeys-").FullName;
+        try
+        {
+            var now = new DateTimeOffset(2026, 12, 7, 4, 0, 0, TimeSpan.Zero);
+            var old = Path.Combine(directory, "hostkey-0a1b2c3d.tmp");
+            var fresh = Path.Combine(directory, "hostkey-4e5f6a7b.tmp");
+            var other = Path.Combine(directory, "vm.json");
+            foreach (var path in new[] { old, fresh, other })
+            {
+                File.WriteAllText(path, "x");
+                File.SetLastWriteTimeUtc(path, now.UtcDateTime.AddHours(-1));
+            }
+
+            File.SetLastWriteTimeUtc(fresh, now.UtcDateTime.AddMinutes(-1));
+
+            DropbearHostKey.RemoveLeftovers(directory, TimeSpan.FromMinutes(10), now).ShouldBe(1);
+
+            File.Exists(old).ShouldBeFalse();
+            File.Exists(fresh).ShouldBeTrue("a key another process is making right now is left alone");
+            File.Exists(other).ShouldBeTrue();
+            DropbearHostKey.RemoveLeftovers(Path.Combine(directory, "missing"), TimeSpan.FromMinutes(10), now).ShouldBe(0);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
