@@ -432,11 +432,21 @@ public sealed partial class RedisInventory : IInventory, IManagerLease
         }
     }
 
+    /// <summary>
+    /// The VM from the pool this process handed it out from when it did (no name → pool lookup; the script answers
+    /// nothing for a name not live there), else from the index's pool.
+    /// </summary>
     public Task<VmRecord?> GetVmAsync(string vm, CancellationToken cancellationToken)
         => GuardAsync(
             async () =>
             {
-                if (await PoolOfAsync(vm) is not { } pool)
+                var hinted = _handedOut.PoolOf(vm);
+                if (hinted is not null && await VmFieldsAsync(hinted, vm) is { Count: > 0 } found)
+                {
+                    return ToRecord(vm, hinted, found);
+                }
+
+                if (await PoolOfAsync(vm) is not { } pool || pool == hinted)
                 {
                     return null;
                 }

@@ -847,6 +847,23 @@ public abstract partial class InventoryContractTests : IAsyncLifetime
         (await CountsAsync(inventory, PoolA)).ShouldBe(new PoolCounts(0, 0, 0, 0));
     }
 
+    [Fact]
+    public async Task GetVmAsync_NameHandedOutFromOnePoolThenReusedInAnother_TheOtherPoolsVm()
+    {
+        // The inventory may remember which pool it handed a name out from; the name must still be found where it is now.
+        var inventory = Create();
+        await AddReadyAsync(inventory, PoolA, "vm1");
+        await CheckoutOneAsync(inventory, PoolA);
+        (await inventory.ForgetAsync(PoolA, "vm1", VmState.Running, keepMetadataFor: null, cancellationToken: None)).ShouldBeTrue();
+        await AddRunningAsync(inventory, PoolB, "vm1");
+
+        var record = await inventory.GetVmAsync("vm1", None);
+
+        record.ShouldNotBeNull();
+        record.Pool.ShouldBe(PoolB);
+        record.View.State.ShouldBe(VmState.Running);
+    }
+
     // ---- Snapshots and counts ----
 
     [Fact]
