@@ -470,10 +470,9 @@ internal static class VmApi
 
         if (outcome.Status == ReturnStatus.Owned)
         {
-            var (vm, failure) = await FindVmAsync(hostname, context, services);
-            if (vm is null)
+            if (await services.Inventory.GetVmAsync(name, context.RequestAborted) is not { } vm)
             {
-                return failure!;
+                return ApiResults.Fail(StatusCodes.Status404NotFound);
             }
 
             // A VM checked out with a token needs a valid token to be returned, even once auth is no longer configured.
