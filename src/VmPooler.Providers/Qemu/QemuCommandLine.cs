@@ -33,10 +33,12 @@ internal sealed record VmFiles(string Directory)
 
 /// <summary>
 /// How a VM's QEMU starts: its RAM (anonymous, or the file <paramref name="RamFile"/> mapped shared or private),
-/// what it restores (<paramref name="Incoming"/>: a migration URI, or <c>defer</c> to set capabilities over QMP first)
-/// and whether its CPUs wait for <c>cont</c> (<paramref name="Paused"/>).
+/// what it restores (<paramref name="Incoming"/>: a migration URI, or <c>defer</c> to set capabilities over QMP first),
+/// whether its CPUs wait for <c>cont</c> (<paramref name="Paused"/>), and whether it starts without the template's
+/// kernel and initrd (<paramref name="BootsFromDisk"/>: a restored VM whose disk boots on its own never needs them unless it
+/// reboots, and QEMU keeps a private copy of both in every process).
 /// </summary>
-internal sealed record QemuStart(string? RamFile = null, bool ShareRam = false, string? Incoming = null, bool Paused = false)
+internal sealed record QemuStart(string? RamFile = null, bool ShareRam = false, string? Incoming = null, bool Paused = false, bool BootsFromDisk = false)
 {
     /// <summary>A cold boot with anonymous RAM.</summary>
     public static QemuStart Cold { get; } = new();
@@ -145,7 +147,7 @@ internal static class QemuCommandLine
             : $"memory-backend-ram,id={QemuStart.RamId},size={size}"]);
         args.AddRange(["-m", size, "-smp", pool.Cpus.ToString(CultureInfo.InvariantCulture)]);
         args.AddRange(["-nodefaults", "-no-user-config", "-display", "none", "-name", name]);
-        if (template.Kernel is { } kernel)
+        if (template.Kernel is { } kernel && !start.BootsFromDisk)
         {
             args.AddRange(["-kernel", kernel]);
             if (template.Initrd is { } initrd)

@@ -43,4 +43,7 @@ internal static partial class QemuLog
 
     [LoggerMessage(4113, LogLevel.Debug, "[qemu] [{Pool}] '{Vm}' restore: running after {RunningMs} ms, then identity (hostname, clock, entropy, host key) {IdentityMs} ms and SSH banner (awaited meanwhile) {SshMs} ms after running")]
     public static partial void RestorePhases(ILogger logger, string pool, string vm, long runningMs, long identityMs, long sshMs);
+
+    [LoggerMessage(4114, LogLevel.Warning, "[qemu] cannot read the first sector of {Disk}, so its clones keep the kernel and initrd: {Error}")]
+    public static partial void DiskBootUnknown(ILogger logger, string disk, string error);
 }

@@ -83,7 +83,7 @@ public sealed partial class QemuProvider
         try
         {
             var started = _time.GetTimestamp();
-            var start = new QemuStart(saved.Ram, ShareRam: false, Incoming: "defer");
+            var start = new QemuStart(saved.Ram, ShareRam: false, Incoming: "defer", BootsFromDisk: saved.ClonesBootFromDisk);
             var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, SavedState.GoldenHostname, start, cancellationToken);
             await using (var qmp = await QmpClient.ConnectAsync(files.Qmp, _time, QmpTimeout, cancellationToken))
             {
@@ -111,7 +111,7 @@ public sealed partial class QemuProvider
         try
         {
             var started = _time.GetTimestamp();
-            var start = new QemuStart(Incoming: $"exec:cat '{saved.State}'");
+            var start = new QemuStart(Incoming: $"exec:cat '{saved.State}'", BootsFromDisk: saved.ClonesBootFromDisk);
             var (address, port) = await StartQemuAsync(pool.Name, poolOptions, files, vmName, SavedState.GoldenHostname, start, cancellationToken);
             return await FinishRestoreAsync(pool, files, vmName, address, port, "copied-state", saved.HasIdentityAgent, started, cancellationToken);
         }

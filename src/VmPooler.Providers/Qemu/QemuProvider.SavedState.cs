@@ -40,6 +40,15 @@ internal sealed record SavedState(string Key, string Directory)
     public string IdentityAgent => Path.Combine(Directory, "identity-agent");
 
     public bool HasIdentityAgent => File.Exists(IdentityAgent);
+
+    /// <summary>
+    /// Present when the golden VM's disk boots on its own (the BIOS boot signature in its first sector: guest/build-guest.sh
+    /// makes such a disk) and nothing on the pool's kernel command line would be lost by booting it, so clones start
+    /// without <c>-kernel</c>/<c>-initrd</c> and one that reboots boots its disk.
+    /// </summary>
+    public string DiskBoots => Path.Combine(Directory, "disk-boots");
+
+    public bool ClonesBootFromDisk => File.Exists(DiskBoots);
 }
 
 /// <summary>
@@ -86,7 +95,7 @@ public sealed partial class QemuProvider
                 await RemoveAbandonedBuildsAsync(saved.Directory, cancellationToken);
                 var started = _time.GetTimestamp();
                 var shared = await BuildSavedStateAsync(pool, saved.Directory, cancellationToken);
-                QemuLog.SavedStateBuilt(_logger, key, pool.Template!.BaseImage, _time.GetElapsedTime(started).TotalSeconds, shared ? "shared RAM file and copy" : "copy only");
+                QemuLog.SavedStateBuilt(_logger, key, pool.Template!.BaseImage, _time.GetElapsedTime(started).TotalSeconds, (shared ? "shared RAM file and copy" : "copy only") + (saved.ClonesBootFromDisk ? "; clones start without the kernel, their disk boots" : ""));
                 _stateFailures.TryRemove(key, out _);
             }
 
@@ -146,6 +155,11 @@ public sealed partial class QemuProvider
             finally
             {
                 _bootSlots.Release();
+            }
+
+            if (await CanBootFromDiskAsync(pool, saved.Disk, cancellationToken))
+            {
+                await File.WriteAllTextAsync(saved.DiskBoots, "the disk carries the BIOS boot signature\n", cancellationToken);
             }
 
             if (shared)
@@ -266,6 +280,42 @@ public sealed partial class QemuProvider
         {
             await StopAsync(helper, CancellationToken.None);
             TryRemoveDirectory(helper.Directory);
+        }
+    }
+
+    /// <summary>
+    /// Whether clones of <paramref name="pool"/> can start without the kernel: the machine has a BIOS that boots disks (not
+    /// microvm), the pool adds nothing to the kernel command line (a reboot from the disk would lose it), and
+    /// <paramref name="disk"/>'s first sector ends with the boot signature 55 AA, which is what SeaBIOS checks.
+    /// </summary>
+    private async Task<bool> CanBootFromDiskAsync(QemuPoolOptions pool, string disk, CancellationToken cancellationToken)
+    {
+        if (pool.Machine == QemuMachine.Microvm || pool.KernelAppend.Length > 0)
+        {
+            return false;
+        }
+
+        var sector = disk + ".sector0";
+        try
+        {
+            var result = await HostProcesses.RunAsync(
+                _options.QemuImgBinary,
+                ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", $"if={disk}", $"of={sector}"],
+                StartTimeout,
+                _time,
+                cancellationToken);
+            if (result.ExitCode != 0)
+            {
+                QemuLog.DiskBootUnknown(_logger, disk, result.Describe());
+                return false;
+            }
+
+            var bytes = await File.ReadAllBytesAsync(sector, cancellationToken);
+            return bytes.Length == 512 && bytes[510] == 0x55 && bytes[511] == 0xAA;
+        }
+        finally
+        {
+            File.Delete(sector);
         }
     }
 

@@ -77,7 +77,7 @@ public sealed class LibvirtEnvironment : IAsyncLifetime
     /// </summary>
     public async Task DefineLeakedDomainAsync(string name, string pool)
     {
-        await Commands.CheckAsync("virsh", "-c", Uri, "vol-create-as", StoragePool, name + ".qcow2", "64M", "--format", "qcow2", "--backing-vol", "tiny-base.qcow2", "--backing-vol-format", "qcow2");
+        await Commands.CheckAsync("virsh", "-c", Uri, "vol-create-as", StoragePool, name + ".qcow2", "128M", "--format", "qcow2", "--backing-vol", "tiny-base.qcow2", "--backing-vol-format", "qcow2");
         var xml = TemplateXml()
             .Replace($"<name>{Template}</name>", $"<name>{name}</name><metadata><vmpooler:vm xmlns:vmpooler='{VmMetadataNamespace}'><vmpooler:pool>{pool}</vmpooler:pool></vmpooler:vm></metadata>", StringComparison.Ordinal)
             .Replace($"{PoolDirectory}/tiny-base.qcow2", $"{PoolDirectory}/{name}.qcow2", StringComparison.Ordinal);

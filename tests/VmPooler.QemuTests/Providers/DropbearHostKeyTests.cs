@@ -59,10 +59,11 @@ public class DropbearHostKeyTests(QemuEnvironment environment) : IDisposable
     [Fact]
     public async Task GuestImage_CarriesNoSshHostKey_SoNoVmCanServeOneItShares()
     {
-        // The disk the VMs boot from (root=/dev/vda) and the initramfs both have an empty /etc/dropbear.
+        // The disk's root file system (partition 2, "vmroot", from 25 MiB on) and the initramfs both have an empty
+        // /etc/dropbear; its boot partition holds the kernel and that same initramfs.
         var raw = Path.Combine(_directory, "base.raw");
         (await Tool("qemu-img", "convert", "-O", "raw", Path.Combine(environment.GuestDirectory, "base.qcow2"), raw)).ExitCode.ShouldBe(0);
-        var disk = await Tool("debugfs", "-R", "ls -l /etc/dropbear", raw);
+        var disk = await Tool("debugfs", "-R", "ls -l /etc/dropbear", $"{raw}?offset={25 * 1024 * 1024}");
         disk.Output.ShouldNotContain("host_key");
         disk.Output.ShouldContain("..", customMessage: $"debugfs listed the directory: {disk.Describe()}");
         var initrd = await Tool("sh", "-c", $"gzip -dc '{Path.Combine(environment.GuestDirectory, "initrd.img")}' | cpio -t --quiet");

@@ -133,6 +133,52 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     }
 
     [Fact]
+    public async Task SharedClone_StartsWithoutTheKernel_AndAfterARebootBootsItsOwnDisk_KeepingItsNameKeyAndFiles()
+    {
+        var (provider, pool) = Provider("reboot");
+        var vm = await provider.CreateVmAsync(pool, "rbt-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        // The guest's disk boots on its own, so the clone's QEMU holds no copy of the kernel and initrd.
+        var pid = Pid("reboot", "rbt-a");
+        var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+        arguments.ShouldNotContain("-kernel");
+        arguments.ShouldNotContain("-initrd");
+        Directory.EnumerateFiles(environment.SavedStateDirectory, "disk-boots", SearchOption.AllDirectories).ShouldNotBeEmpty();
+        BootedFrom("reboot", "rbt-a").ShouldBe("shared-state");
+
+        await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "echo kept > /root/mine; sync");
+        var bootId = await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "cat /proc/sys/kernel/random/boot_id");
+        await Ssh.RunAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "(sleep 1; reboot) >/dev/null 2>&1 &");
+
+        // The same QEMU resets, its BIOS finds no kernel to load and boots the disk (syslinux, root on partition 2).
+        await AsyncTestHelpers.WaitUntilAsync(
+            async () => await Ssh.RunAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "cat /proc/sys/kernel/random/boot_id") is { ExitCode: 0 } after
+                && after.Output != bootId,
+            "the clone boots again from its own disk",
+            TimeSpan.FromSeconds(120));
+        Pid("reboot", "rbt-a").ShouldBe(pid);
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "hostname; cat /root/mine; grep ' / ' /proc/mounts | cut -d' ' -f1"))
+            .ShouldBe("rbt-a\nkept\n/dev/vda2");
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "cat /proc/cmdline")).ShouldNotContain("vm.hostname");
+        (await Ssh.ScanHostKeysAsync(vm.Ip!, vm.SshPort!.Value)).ShouldBe([("ssh-ed25519", vm.HostKeyFingerprint!)], "the same host key, from its disk");
+    }
+
+    [Fact]
+    public async Task PoolWithKernelArguments_ClonesKeepTheKernel_SoARebootKeepsThem()
+    {
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir), TimeProvider.System, _log);
+        var plain = environment.Pool("append");
+        var pool = plain with { Settings = new Dictionary<string, object?>(plain.Settings) { ["kernel_append"] = "vmpooler.test=1" } };
+        _created.Add((provider, pool));
+
+        var vm = await provider.CreateVmAsync(pool, "ap-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        File.ReadAllText($"/proc/{Pid("append", "ap-a")}/cmdline").Split('\0').ShouldContain("-kernel");
+        BootedFrom("append", "ap-a").ShouldBe("shared-state");
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "cat /proc/cmdline")).ShouldContain("vmpooler.test=1");
+    }
+
+    [Fact]
     public async Task CopyMode_ClonesCopyTheRam_AndMapNoGoldenFile()
     {
         var (provider, pool) = Provider("copy", savedState: "copy");
