@@ -313,6 +313,11 @@ public sealed partial class QemuProvider
             var bytes = await File.ReadAllBytesAsync(sector, cancellationToken);
             return bytes.Length == 512 && bytes[510] == 0x55 && bytes[511] == 0xAA;
         }
+        catch (Exception ex) when (ex is IOException or TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception && !cancellationToken.IsCancellationRequested)
+        {
+            QemuLog.DiskBootUnknown(_logger, disk, ex.Message);
+            return false;
+        }
         finally
         {
             File.Delete(sector);
