@@ -179,6 +179,27 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     }
 
     [Fact]
+    public async Task DiskWhoseFirstSectorCannotBeRead_ClonesKeepTheKernel_AndTheLogSaysWhy()
+    {
+        // Its own saved states, built with a qemu-img that cannot read the golden disk (every other command works).
+        var stateDir = environment.NewRunDirectory("nodd");
+        var qemuImg = Path.Combine(environment.NewRunDirectory("tools"), "qemu-img-without-dd");
+        await File.WriteAllTextAsync(qemuImg, "#!/bin/sh\n[ \"$1\" = dd ] && { echo 'dd: cannot read' >&2; exit 1; }\nexec qemu-img \"$@\"\n");
+        File.SetUnixFileMode(qemuImg, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir, QemuImgBinary = qemuImg }, TimeProvider.System, _log);
+        var pool = environment.Pool("nodd");
+        _created.Add((provider, pool));
+
+        var vm = await provider.CreateVmAsync(pool, "nd-a", CancellationToken.None).DefaultTimeout(CallTimeout);
+
+        _log.Messages(4114).ShouldHaveSingleItem().ShouldContain("dd: cannot read");
+        Directory.EnumerateFiles(stateDir, "disk-boots", SearchOption.AllDirectories).ShouldBeEmpty();
+        File.ReadAllText($"/proc/{Pid("nodd", "nd-a")}/cmdline").Split('\0').ShouldContain("-kernel");
+        BootedFrom("nodd", "nd-a").ShouldBe("shared-state");
+        (await Ssh.OutputAsync(environment.Key, vm.Ip!, vm.SshPort!.Value, "hostname")).ShouldBe("nd-a");
+    }
+
+    [Fact]
     public async Task CopyMode_ClonesCopyTheRam_AndMapNoGoldenFile()
     {
         var (provider, pool) = Provider("copy", savedState: "copy");
