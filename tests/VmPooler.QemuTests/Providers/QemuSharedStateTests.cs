@@ -182,13 +182,10 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     public async Task DiskWhoseFirstSectorCannotBeRead_ClonesKeepTheKernel_AndTheLogSaysWhy()
     {
         // Its own saved states, built with a qemu-img that cannot read the golden disk (every other command works).
-        var stateDir = environment.NewRunDirectory("nodd");
         var qemuImg = Path.Combine(environment.NewRunDirectory("tools"), "qemu-img-without-dd");
         await File.WriteAllTextAsync(qemuImg, "#!/bin/sh\n[ \"$1\" = dd ] && { echo 'dd: cannot read' >&2; exit 1; }\nexec qemu-img \"$@\"\n");
         File.SetUnixFileMode(qemuImg, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir, QemuImgBinary = qemuImg }, TimeProvider.System, _log);
-        var pool = environment.Pool("nodd");
-        _created.Add((provider, pool));
+        var (provider, pool, stateDir) = ProviderWithOwnStates("nodd", options => options with { QemuImgBinary = qemuImg });
 
         var vm = await provider.CreateVmAsync(pool, "nd-a", CancellationToken.None).DefaultTimeout(CallTimeout);
 
@@ -261,13 +258,8 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     public async Task GuestWithoutTheIdentityAgent_ClonesGetTheirIdentityThroughTheShell()
     {
         // Its own saved states: a golden VM saved without the agent waiting (as a guest of an earlier build is).
-        var stateDir = environment.NewRunDirectory("noagent");
-        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir }, TimeProvider.System, _log)
-        {
-            IdentityAgent = "/usr/sbin/no-such-agent",
-        };
-        var pool = environment.Pool("noagent");
-        _created.Add((provider, pool));
+        var (provider, pool, stateDir) = ProviderWithOwnStates("noagent");
+        provider.IdentityAgent = "/usr/sbin/no-such-agent";
 
         var vm = await provider.CreateVmAsync(pool, "na-a", CancellationToken.None).DefaultTimeout(CallTimeout);
 
@@ -284,13 +276,8 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
     public async Task QemuWithoutTheCapability_BuildsACopyOnlyState_AndClonesCopyTheRam()
     {
         // Its own saved states: this build differs from the run's shared one.
-        var stateDir = environment.NewRunDirectory("nocap");
-        var provider = new QemuProvider("qemu", environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir }, TimeProvider.System, _log)
-        {
-            IgnoreSharedCapability = "x-no-such-capability",
-        };
-        var pool = environment.Pool("nocap");
-        _created.Add((provider, pool));
+        var (provider, pool, stateDir) = ProviderWithOwnStates("nocap");
+        provider.IgnoreSharedCapability = "x-no-such-capability";
 
         var vm = await provider.CreateVmAsync(pool, "nc-a", CancellationToken.None).DefaultTimeout(CallTimeout);
 
@@ -339,6 +326,21 @@ public class QemuSharedStateTests(QemuEnvironment environment, ITestOutputHelper
         var pool = environment.Pool(poolName, savedState);
         _created.Add((provider, pool));
         return (provider, pool);
+    }
+
+    /// <summary>
+    /// A provider whose saved states are its own (in a directory named after <paramref name="poolName"/>), for a test
+    /// whose state is built differently from the run's shared one, and its pool.
+    /// </summary>
+    private (QemuProvider Provider, PoolOptions Pool, string StateDir) ProviderWithOwnStates(
+        string poolName, Func<QemuProviderOptions, QemuProviderOptions>? options = null)
+    {
+        var stateDir = environment.NewRunDirectory(poolName);
+        var settings = environment.ProviderOptions(_runDir) with { SavedStateDir = stateDir };
+        var provider = new QemuProvider("qemu", options is null ? settings : options(settings), TimeProvider.System, _log);
+        var pool = environment.Pool(poolName);
+        _created.Add((provider, pool));
+        return (provider, pool, stateDir);
     }
 
     private int Pid(string pool, string vm)
